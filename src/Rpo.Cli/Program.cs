@@ -1,0 +1,1 @@
+return await Rpo.Cli.RpoApp.RunAsync(args);

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Rpo.Cli.Commands;
+using Spectre.Console;
+
+namespace Rpo.Cli;
+
+/// <summary>Builds the <c>rpo</c> command tree and maps outcomes to exit codes (0 ok, 1 failed, 2 usage).</summary>
+public static class RpoApp
+{
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("rpo: personalise Stable Diffusion for one subject with RPO (Reward Preference Optimization).");
+        root.Subcommands.Add(DoctorCommand.Create());
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var root = BuildRoot();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+                Console.Error.WriteLine($"rpo: {error.Message}");
+            Console.Error.WriteLine($"Run '{CommandPath(parsed)} --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return await parsed.InvokeAsync(cancellationToken: cancellationToken);
+        }
+        catch (UserError e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]rpo: {e.Message}[/]");
+            return ExitCodes.Failed;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("rpo: cancelled.");
+            return ExitCodes.Failed;
+        }
+    }
+
+    static string CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var r = parsed.CommandResult; r != null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, r.Command is RootCommand ? "rpo" : r.Command.Name);
+        return string.Join(' ', names);
+    }
+}

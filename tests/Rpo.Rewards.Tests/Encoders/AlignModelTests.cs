@@ -65,6 +65,33 @@ public class AlignModelTests
     }
 
     [Fact]
+    public void Loads_a_checkpoint_that_still_stores_position_ids()
+    {
+        var folder = Directory.CreateTempSubdirectory("align-position-ids-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(Folder, "config.json"), Path.Combine(folder, "config.json"));
+            var tensors = new Dictionary<string, Tensor>();
+            using (var file = SafeTensorsFile.Open(Path.Combine(Folder, "model.safetensors")))
+                foreach (var name in file.Tensors.Keys)
+                    tensors[name] = file.Read(name);
+            tensors["text_model.embeddings.position_ids"] = arange(64L, dtype: ScalarType.Int64).unsqueeze(0);
+            SafeTensorsWriter.Write(Path.Combine(folder, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+
+            using var fixture = FixtureCase.Load(Folder);
+            using var model = AlignModel.FromPretrained(folder);
+            using var _ = no_grad();
+            Parity.AssertClose(fixture, "text_features",
+                model.GetTextFeatures(fixture.Inputs["input_ids"], fixture.Inputs["attention_mask"], fixture.Inputs["token_type_ids"]));
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Config_defaults_fill_what_transformers_leaves_out()
     {
         var config = ConfigJson.Load<AlignConfig>(Path.Combine(Folder, "config.json"));

@@ -25,6 +25,17 @@ public class ViTModelTests
     }
 
     [Fact]
+    public void Gives_the_dino_features_of_the_dreambench_metrics_case()
+    {
+        // The DreamBench case's own tiny DINO, fed with the processor outputs it stores.
+        using var fixture = FixtureCase.Load(TestPaths.Fixture("metrics-dreambench-tiny"));
+        using var model = ViTModel.FromPretrained(TestPaths.Fixture("metrics-dreambench-tiny", "dino"));
+        using var _ = no_grad();
+        Parity.AssertClose(fixture, "dino_features_reference", model.ClsFeatures(fixture.Outputs["pixel_values_dino_reference"]));
+        Parity.AssertClose(fixture, "dino_features_generated", model.ClsFeatures(fixture.Outputs["pixel_values_dino_generated"]));
+    }
+
+    [Fact]
     public void State_dict_keys_are_the_transformers_keys()
     {
         using var model = new ViTModel(Rpo.Diffusion.Configs.ConfigJson.Load<ViTConfig>(Path.Combine(Folder, "config.json")));

@@ -37,7 +37,11 @@ public sealed class AlignModel : nn.Module, IImageTextEncoder
         RegisterComponents();
     }
 
-    /// <summary>Loads a transformers ALIGN folder (config.json + model.safetensors) in eval mode; every key must match.</summary>
+    /// <summary>
+    /// Loads a transformers ALIGN folder (config.json + model.safetensors) in eval mode; every key must match,
+    /// except <c>text_model.embeddings.position_ids</c>, the arange buffer that checkpoints converted before
+    /// transformers 4.31 (kakaobrain/align-base among them) still store and transformers now ignores on load.
+    /// </summary>
     public static AlignModel FromPretrained(string folder)
     {
         var config = ConfigJson.Load<AlignConfig>(Path.Combine(folder, "config.json"));
@@ -45,7 +49,7 @@ public sealed class AlignModel : nn.Module, IImageTextEncoder
         if (!File.Exists(weights))
             throw new FileNotFoundException($"ALIGN weights not found: {weights} (only .safetensors checkpoints are read).", weights);
         var model = new AlignModel(config);
-        ModuleWeights.Load(model, weights);
+        ModuleWeights.Load(model, weights, key => key == "text_model.embeddings.position_ids" ? null : key);
         model.eval();
         return model;
     }

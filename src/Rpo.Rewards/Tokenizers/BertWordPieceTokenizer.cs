@@ -260,45 +260,23 @@ public sealed class BertWordPieceTokenizer
         => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>
-    /// Python's str.lower(): simple lower-case mappings plus the two SpecialCasing rules .NET's invariant casing
-    /// lacks: U+0130 (I with dot above) -> "i" + U+0307, and capital sigma -> final sigma at the end of a word.
+    /// Lower case as the reference does it: PreTrainedTokenizer.tokenize lower-cases the text one character at a
+    /// time (re.sub with "(.+?)") before BasicTokenizer lower-cases again, so Python's context rule for final sigma
+    /// never fires (Σ always becomes σ), while the unconditional special casing does: U+0130 (I with dot above)
+    /// becomes "i" + U+0307, which .NET's invariant casing leaves alone.
     /// </summary>
     public static string PythonLower(string text)
     {
-        var runes = text.EnumerateRunes().ToArray();
         var sb = new StringBuilder(text.Length);
-        for (var i = 0; i < runes.Length; i++)
+        foreach (var rune in text.EnumerateRunes())
         {
-            var r = runes[i];
-            if (r.Value == 0x0130)
+            if (rune.Value == 0x0130)
                 sb.Append("i\u0307");
-            else if (r.Value == 0x03A3)
-                sb.Append(IsFinalSigma(runes, i) ? '\u03C2' : '\u03C3');
             else
-                sb.Append(Rune.ToLowerInvariant(r).ToString());
+                sb.Append(Rune.ToLowerInvariant(rune).ToString());
         }
         return sb.ToString();
     }
-
-    // Final_Sigma: a cased letter before (skipping case-ignorables) and none after.
-    private static bool IsFinalSigma(Rune[] runes, int at)
-    {
-        var j = at - 1;
-        while (j >= 0 && IsCaseIgnorable(runes[j])) j--;
-        if (j < 0 || !IsCased(runes[j]))
-            return false;
-        j = at + 1;
-        while (j < runes.Length && IsCaseIgnorable(runes[j])) j++;
-        return j == runes.Length || !IsCased(runes[j]);
-    }
-
-    private static bool IsCased(Rune r)
-        => Rune.GetUnicodeCategory(r) is UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter;
-
-    private static bool IsCaseIgnorable(Rune r)
-        => r.Value is '\'' or '.' or ':' or 0x00B7 or 0x2018 or 0x2019 or 0x2024 or 0xFE52 or 0xFF07 or 0xFF0E
-            || Rune.GetUnicodeCategory(r) is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark
-                or UnicodeCategory.Format or UnicodeCategory.ModifierLetter or UnicodeCategory.ModifierSymbol;
 
     private static string RemoveAccents(string token)
     {

@@ -13,12 +13,10 @@ namespace Rpo.Rewards.Encoders.Align;
 /// </summary>
 public sealed class AlignModel : nn.Module, IImageTextEncoder
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly AlignTextModel text_model;
     private readonly AlignVisionModel vision_model;
     private readonly Linear text_projection;
     private readonly Parameter temperature;
-#pragma warning restore IDE1006
 
     public AlignConfig Config { get; }
 

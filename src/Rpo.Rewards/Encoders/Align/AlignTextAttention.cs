@@ -7,10 +7,8 @@ namespace Rpo.Rewards.Encoders.Align;
 /// <summary>BERT attention: <c>self</c> (query/key/value) then <c>output</c> (dense, residual, LayerNorm).</summary>
 public sealed class AlignTextAttention : nn.Module<Tensor, Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly AlignTextSelfAttention self;
     private readonly AlignTextSelfOutput output;
-#pragma warning restore IDE1006
 
     public AlignTextAttention(AlignTextConfig config) : base(nameof(AlignTextAttention))
     {
@@ -27,11 +25,9 @@ public sealed class AlignTextAttention : nn.Module<Tensor, Tensor, Tensor>
 /// <summary>BERT self-attention projections and the eager attention arithmetic.</summary>
 public sealed class AlignTextSelfAttention : nn.Module<Tensor, Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Linear query;
     private readonly Linear key;
     private readonly Linear value;
-#pragma warning restore IDE1006
     private readonly long heads;
 
     public AlignTextSelfAttention(AlignTextConfig config) : base(nameof(AlignTextSelfAttention))
@@ -55,10 +51,8 @@ public sealed class AlignTextSelfAttention : nn.Module<Tensor, Tensor, Tensor>
 /// <summary>Post-LN sublayer end: LayerNorm(dense(x) + residual).</summary>
 public sealed class AlignTextSelfOutput : nn.Module<Tensor, Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
-#pragma warning restore IDE1006
 
     public AlignTextSelfOutput(AlignTextConfig config) : base(nameof(AlignTextSelfOutput))
     {

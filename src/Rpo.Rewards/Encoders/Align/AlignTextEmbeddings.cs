@@ -7,12 +7,10 @@ namespace Rpo.Rewards.Encoders.Align;
 /// <summary>BERT embeddings: (word + token_type) + absolute position, then LayerNorm.</summary>
 public sealed class AlignTextEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Embedding word_embeddings;
     private readonly Embedding position_embeddings;
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
-#pragma warning restore IDE1006
     private readonly long maxPositions;
 
     public AlignTextEmbeddings(AlignTextConfig config) : base(nameof(AlignTextEmbeddings))

@@ -7,9 +7,7 @@ namespace Rpo.Rewards.Encoders.Align;
 /// <summary>The stack of BERT layers (<c>encoder.layer.N</c>).</summary>
 public sealed class AlignTextEncoder : nn.Module<Tensor, Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly ModuleList<AlignTextLayer> layer;
-#pragma warning restore IDE1006
 
     public AlignTextEncoder(AlignTextConfig config) : base(nameof(AlignTextEncoder))
     {
@@ -30,9 +28,7 @@ public sealed class AlignTextEncoder : nn.Module<Tensor, Tensor, Tensor>
 /// <summary>BERT <c>pooler</c>: tanh(dense(first token)). ALIGN's features never use it, but checkpoints carry it.</summary>
 public sealed class AlignTextPooler : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Linear dense;
-#pragma warning restore IDE1006
 
     public AlignTextPooler(AlignTextConfig config) : base(nameof(AlignTextPooler))
     {

@@ -7,11 +7,9 @@ namespace Rpo.Rewards.Encoders.Align;
 /// <summary>One post-LN BERT layer: attention sublayer, then intermediate (dense + act) and output (dense, residual, LayerNorm).</summary>
 public sealed class AlignTextLayer : nn.Module<Tensor, Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly AlignTextAttention attention;
     private readonly AlignTextIntermediate intermediate;
     private readonly AlignTextOutput output;
-#pragma warning restore IDE1006
 
     public AlignTextLayer(AlignTextConfig config) : base(nameof(AlignTextLayer))
     {
@@ -31,9 +29,7 @@ public sealed class AlignTextLayer : nn.Module<Tensor, Tensor, Tensor>
 /// <summary><c>intermediate.dense</c> followed by the configured activation.</summary>
 public sealed class AlignTextIntermediate : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Linear dense;
-#pragma warning restore IDE1006
     private readonly Func<Tensor, Tensor> activation;
 
     public AlignTextIntermediate(AlignTextConfig config) : base(nameof(AlignTextIntermediate))
@@ -49,10 +45,8 @@ public sealed class AlignTextIntermediate : nn.Module<Tensor, Tensor>
 /// <summary><c>output</c>: LayerNorm(dense(x) + residual) back to the hidden width.</summary>
 public sealed class AlignTextOutput : nn.Module<Tensor, Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
-#pragma warning restore IDE1006
 
     public AlignTextOutput(AlignTextConfig config) : base(nameof(AlignTextOutput))
     {

@@ -9,11 +9,9 @@ namespace Rpo.Rewards.Encoders.Align;
 /// </summary>
 public sealed class AlignTextModel : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly AlignTextEmbeddings embeddings;
     private readonly AlignTextEncoder encoder;
     private readonly AlignTextPooler pooler;
-#pragma warning restore IDE1006
 
     public AlignTextModel(AlignTextConfig config) : base(nameof(AlignTextModel))
     {

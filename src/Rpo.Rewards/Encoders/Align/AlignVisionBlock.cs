@@ -6,12 +6,10 @@ namespace Rpo.Rewards.Encoders.Align;
 /// <summary>One MBConv block: [expansion] -> depthwise -> squeeze-excite -> projection (+ skip).</summary>
 public sealed class AlignVisionBlock : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly AlignVisionExpansionLayer? expansion;
     private readonly AlignVisionDepthwiseLayer depthwise_conv;
     private readonly AlignVisionSqueezeExciteLayer squeeze_excite;
     private readonly AlignVisionFinalBlockLayer projection;
-#pragma warning restore IDE1006
 
     public AlignVisionBlock(AlignVisionConfig config, int inDim, int outDim, int stride, int expandRatio, int kernelSize, bool idSkip, bool adjustPadding)
         : base(nameof(AlignVisionBlock))

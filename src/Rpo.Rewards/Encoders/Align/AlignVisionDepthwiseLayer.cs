@@ -11,10 +11,8 @@ namespace Rpo.Rewards.Encoders.Align;
 /// </summary>
 public sealed class AlignVisionDepthwiseLayer : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Conv2d depthwise_conv;
     private readonly BatchNorm2d depthwise_norm;
-#pragma warning restore IDE1006
     private readonly Func<Tensor, Tensor> activation;
     private readonly long[]? stridePadding;
 

@@ -10,10 +10,8 @@ namespace Rpo.Rewards.Encoders.Align;
 /// </summary>
 public sealed class AlignVisionEmbeddings : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Conv2d convolution;
     private readonly BatchNorm2d batchnorm;
-#pragma warning restore IDE1006
     private readonly Func<Tensor, Tensor> activation;
 
     public int OutDim { get; }

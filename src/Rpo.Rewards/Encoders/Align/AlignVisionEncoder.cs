@@ -11,9 +11,7 @@ namespace Rpo.Rewards.Encoders.Align;
 /// </summary>
 public sealed class AlignVisionEncoder : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly ModuleList<AlignVisionBlock> blocks;
-#pragma warning restore IDE1006
 
     public int OutDim { get; }
 

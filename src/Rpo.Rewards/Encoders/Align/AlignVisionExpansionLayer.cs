@@ -7,10 +7,8 @@ namespace Rpo.Rewards.Encoders.Align;
 /// <summary>MBConv expansion: bias-free 1x1 conv to in_dim x expand_ratio channels, BatchNorm, activation.</summary>
 public sealed class AlignVisionExpansionLayer : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Conv2d expand_conv;
     private readonly BatchNorm2d expand_bn;
-#pragma warning restore IDE1006
     private readonly Func<Tensor, Tensor> activation;
 
     public AlignVisionExpansionLayer(AlignVisionConfig config, int inDim, int outDim) : base(nameof(AlignVisionExpansionLayer))

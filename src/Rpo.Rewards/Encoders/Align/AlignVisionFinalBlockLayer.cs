@@ -10,10 +10,8 @@ namespace Rpo.Rewards.Encoders.Align;
 /// </summary>
 public sealed class AlignVisionFinalBlockLayer : nn.Module<Tensor, Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Conv2d project_conv;
     private readonly BatchNorm2d project_bn;
-#pragma warning restore IDE1006
     private readonly bool addSkip;
 
     public AlignVisionFinalBlockLayer(AlignVisionConfig config, int inDim, int outDim, int stride, bool idSkip)

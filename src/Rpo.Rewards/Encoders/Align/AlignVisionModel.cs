@@ -10,10 +10,8 @@ namespace Rpo.Rewards.Encoders.Align;
 /// </summary>
 public sealed class AlignVisionModel : nn.Module<Tensor, (Tensor LastHiddenState, Tensor PoolerOutput)>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly AlignVisionEmbeddings embeddings;
     private readonly AlignVisionEncoder encoder;
-#pragma warning restore IDE1006
     private readonly AlignVisionConfig config;
 
     /// <summary>Channels of the final feature map (= the image feature width).</summary>

@@ -11,10 +11,8 @@ namespace Rpo.Rewards.Encoders.Align;
 /// </summary>
 public sealed class AlignVisionSqueezeExciteLayer : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Conv2d reduce;
     private readonly Conv2d expand;
-#pragma warning restore IDE1006
     private readonly Func<Tensor, Tensor> activation;
 
     public AlignVisionSqueezeExciteLayer(AlignVisionConfig config, int inDim, int expandDim, bool expanded)

@@ -7,10 +7,8 @@ namespace Rpo.Rewards.Encoders.Vit;
 /// <summary>Self-attention followed by its output projection (<c>attention.output.dense</c>); the residual is added by the layer.</summary>
 public sealed class ViTAttention : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly ViTSelfAttention attention;
     private readonly ViTSelfOutput output;
-#pragma warning restore IDE1006
 
     public ViTAttention(ViTConfig config) : base(nameof(ViTAttention))
     {
@@ -25,9 +23,7 @@ public sealed class ViTAttention : nn.Module<Tensor, Tensor>
 /// <summary><c>attention.output</c>: a dense projection only (dropout is a no-op in eval).</summary>
 public sealed class ViTSelfOutput : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Linear dense;
-#pragma warning restore IDE1006
 
     public ViTSelfOutput(ViTConfig config) : base(nameof(ViTSelfOutput))
     {

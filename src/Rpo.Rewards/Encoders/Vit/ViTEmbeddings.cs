@@ -7,11 +7,9 @@ namespace Rpo.Rewards.Encoders.Vit;
 /// <summary>[CLS] token prepended to the patch embeddings, plus learned position embeddings.</summary>
 public sealed class ViTEmbeddings : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Parameter cls_token;
     private readonly Parameter position_embeddings;
     private readonly ViTPatchEmbeddings patch_embeddings;
-#pragma warning restore IDE1006
 
     public ViTEmbeddings(ViTConfig config) : base(nameof(ViTEmbeddings))
     {

@@ -7,9 +7,7 @@ namespace Rpo.Rewards.Encoders.Vit;
 /// <summary>The stack of <see cref="ViTLayer"/>s (<c>encoder.layer.N</c>).</summary>
 public sealed class ViTEncoder : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly ModuleList<ViTLayer> layer;
-#pragma warning restore IDE1006
 
     public ViTEncoder(ViTConfig config) : base(nameof(ViTEncoder))
     {
@@ -30,9 +28,7 @@ public sealed class ViTEncoder : nn.Module<Tensor, Tensor>
 /// <summary>Optional <c>pooler</c>: tanh(dense(CLS)). DINO checkpoints carry it; the DINO metric never uses it.</summary>
 public sealed class ViTPooler : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Linear dense;
-#pragma warning restore IDE1006
 
     public ViTPooler(ViTConfig config) : base(nameof(ViTPooler))
     {

@@ -9,13 +9,11 @@ namespace Rpo.Rewards.Encoders.Vit;
 /// </summary>
 public sealed class ViTLayer : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly ViTAttention attention;
     private readonly ViTIntermediate intermediate;
     private readonly ViTOutput output;
     private readonly LayerNorm layernorm_before;
     private readonly LayerNorm layernorm_after;
-#pragma warning restore IDE1006
 
     public ViTLayer(ViTConfig config) : base(nameof(ViTLayer))
     {
@@ -38,9 +36,7 @@ public sealed class ViTLayer : nn.Module<Tensor, Tensor>
 /// <summary><c>intermediate.dense</c> followed by the configured activation.</summary>
 public sealed class ViTIntermediate : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Linear dense;
-#pragma warning restore IDE1006
     private readonly Func<Tensor, Tensor> activation;
 
     public ViTIntermediate(ViTConfig config) : base(nameof(ViTIntermediate))
@@ -56,9 +52,7 @@ public sealed class ViTIntermediate : nn.Module<Tensor, Tensor>
 /// <summary><c>output.dense</c> back to the hidden width, plus the residual.</summary>
 public sealed class ViTOutput : nn.Module<Tensor, Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Linear dense;
-#pragma warning restore IDE1006
 
     public ViTOutput(ViTConfig config) : base(nameof(ViTOutput))
     {

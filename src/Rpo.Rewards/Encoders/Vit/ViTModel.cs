@@ -13,12 +13,10 @@ namespace Rpo.Rewards.Encoders.Vit;
 /// </summary>
 public sealed class ViTModel : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly ViTEmbeddings embeddings;
     private readonly ViTEncoder encoder;
     private readonly LayerNorm layernorm;
     private readonly ViTPooler? pooler;
-#pragma warning restore IDE1006
 
     public ViTConfig Config { get; }
 

@@ -7,9 +7,7 @@ namespace Rpo.Rewards.Encoders.Vit;
 /// <summary>Non-overlapping patches by a stride = kernel = patch_size convolution, flattened to [N, patches, hidden].</summary>
 public sealed class ViTPatchEmbeddings : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Conv2d projection;
-#pragma warning restore IDE1006
     private readonly ViTConfig config;
 
     public ViTPatchEmbeddings(ViTConfig config) : base(nameof(ViTPatchEmbeddings))

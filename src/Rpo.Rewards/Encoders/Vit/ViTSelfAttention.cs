@@ -7,11 +7,9 @@ namespace Rpo.Rewards.Encoders.Vit;
 /// <summary>Multi-head self-attention projections (<c>attention.attention.query/key/value</c>).</summary>
 public sealed class ViTSelfAttention : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Linear query;
     private readonly Linear key;
     private readonly Linear value;
-#pragma warning restore IDE1006
     private readonly long heads;
 
     public ViTSelfAttention(ViTConfig config) : base(nameof(ViTSelfAttention))

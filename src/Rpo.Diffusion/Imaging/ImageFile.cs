@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using StbImageSharp;
 
 namespace Rpo.Diffusion.Imaging;
@@ -49,6 +50,18 @@ public static class ImageFile
 
     public enum ImageFormat { Unknown, Jpeg, Png, Bmp, Gif }
 
+    /// <summary>
+    /// Pillow refuses images over twice <c>Image.MAX_IMAGE_PIXELS</c> (2 * 89,478,485) as decompression bombs; so do we,
+    /// before allocating anything for them.
+    /// </summary>
+    public const long MaxPixels = 2L * 89_478_485;
+
+    internal static void CheckSize(long width, long height, string format)
+    {
+        if (width * height > MaxPixels)
+            throw new ImageDecodeException($"{format}: {width}x{height} exceeds the limit of {MaxPixels} pixels (a possible decompression bomb).");
+    }
+
     public static ImageFormat Detect(ReadOnlySpan<byte> data)
     {
         if (JpegDecoder.IsJpeg(data)) return ImageFormat.Jpeg;
@@ -71,7 +84,12 @@ public static class ImageFile
             long len = ((long)data[p] << 24) | ((long)data[p + 1] << 16) | ((long)data[p + 2] << 8) | data[p + 3];
             var type = System.Text.Encoding.ASCII.GetString(data, p + 4, 4);
             if (p + 12 + len > data.Length) break;
-            if (type == "IHDR" && len >= 13) { bitDepth = data[p + 16]; colorType = data[p + 17]; }
+            if (type == "IHDR" && len >= 13)
+            {
+                bitDepth = data[p + 16];
+                colorType = data[p + 17];
+                CheckSize(BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(p + 8)), BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(p + 12)), "PNG");
+            }
             else if (type == "eXIf" && exif == null) exif = data.AsSpan(p + 8, (int)len).ToArray();
             else if (type == "IEND") { sawIend = true; break; }
             p += 12 + (int)len;

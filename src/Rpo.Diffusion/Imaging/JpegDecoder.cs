@@ -281,6 +281,7 @@ public static class JpegDecoder
             width = (seg[3] << 8) | seg[4];
             int n = seg[5];
             if (width == 0 || height == 0) throw new ImageDecodeException("JPEG: zero image size.");
+            ImageFile.CheckSize(width, height, "JPEG");
             if (n != 1 && n != 3) throw new ImageDecodeException($"JPEG: {n} colour components are not supported (grayscale or YCbCr/RGB only).");
             if (seg.Length < 6 + 3 * n) throw new ImageDecodeException("JPEG: short frame header.");
             components = new Component[n];

@@ -134,6 +134,12 @@ public class ImageFileTests
         var png = File.ReadAllBytes(TestPaths.Fixture("reward-clip-tiny", "images", "reference", "00.png"));
         Assert.Throws<ImageDecodeException>(() => ImageFile.DecodeRgb(png[..(png.Length / 2)]));
 
+        // A header claiming 20000 x 20000 pixels is refused before anything is allocated (Pillow's bomb limit).
+        var bomb = Png(1, 1, 0, [0, 0]);
+        BinaryPrimitives.WriteInt32BigEndian(bomb.AsSpan(16), 20000);
+        BinaryPrimitives.WriteInt32BigEndian(bomb.AsSpan(20), 20000);
+        Assert.Contains("decompression bomb", Assert.Throws<ImageDecodeException>(() => ImageFile.DecodeRgb(bomb)).Message);
+
         var path = Path.Combine(Path.GetTempPath(), $"rpo-bad-{Guid.NewGuid():N}.jpg");
         try
         {

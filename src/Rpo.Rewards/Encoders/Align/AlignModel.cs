@@ -41,13 +41,16 @@ public sealed class AlignModel : nn.Module, IImageTextEncoder
     /// transformers 4.31 (kakaobrain/align-base among them) still store and transformers now ignores on load.
     /// </summary>
     public static AlignModel FromPretrained(string folder)
+        => FromFiles(Path.Combine(folder, "config.json"), Path.Combine(folder, "model.safetensors"));
+
+    /// <summary><see cref="FromPretrained"/> with the config and weight files named.</summary>
+    public static AlignModel FromFiles(string configPath, string weightsPath)
     {
-        var config = ConfigJson.Load<AlignConfig>(Path.Combine(folder, "config.json"));
-        var weights = Path.Combine(folder, "model.safetensors");
-        if (!File.Exists(weights))
-            throw new FileNotFoundException($"ALIGN weights not found: {weights} (only .safetensors checkpoints are read).", weights);
+        var config = ConfigJson.Load<AlignConfig>(configPath);
+        if (!File.Exists(weightsPath))
+            throw new FileNotFoundException($"ALIGN weights not found: {weightsPath} (only .safetensors checkpoints are read).", weightsPath);
         var model = new AlignModel(config);
-        ModuleWeights.Load(model, weights, key => key == "text_model.embeddings.position_ids" ? null : key);
+        ModuleWeights.Load(model, weightsPath, key => key == "text_model.embeddings.position_ids" ? null : key);
         model.eval();
         return model;
     }

@@ -39,13 +39,16 @@ public sealed class ViTModel : nn.Module<Tensor, Tensor>
     /// are dropped, as the DINO metric only reads the CLS token; every other key must match.
     /// </summary>
     public static ViTModel FromPretrained(string folder, bool addPoolingLayer = false)
+        => FromFiles(Path.Combine(folder, "config.json"), Path.Combine(folder, "model.safetensors"), addPoolingLayer);
+
+    /// <summary><see cref="FromPretrained"/> with the config and weight files named.</summary>
+    public static ViTModel FromFiles(string configPath, string weightsPath, bool addPoolingLayer = false)
     {
-        var config = ConfigJson.Load<ViTConfig>(Path.Combine(folder, "config.json"));
-        var weights = Path.Combine(folder, "model.safetensors");
-        if (!File.Exists(weights))
-            throw new FileNotFoundException($"ViT weights not found: {weights} (only .safetensors checkpoints are read).", weights);
+        var config = ConfigJson.Load<ViTConfig>(configPath);
+        if (!File.Exists(weightsPath))
+            throw new FileNotFoundException($"ViT weights not found: {weightsPath} (only .safetensors checkpoints are read).", weightsPath);
         var model = new ViTModel(config, addPoolingLayer);
-        ModuleWeights.Load(model, weights, key => !addPoolingLayer && key.StartsWith("pooler.", StringComparison.Ordinal) ? null : key);
+        ModuleWeights.Load(model, weightsPath, key => !addPoolingLayer && key.StartsWith("pooler.", StringComparison.Ordinal) ? null : key);
         model.eval();
         return model;
     }

@@ -25,7 +25,8 @@ public static class ClipTextCleaner
             else if (IsCjkIdeograph(cp)) cleaned.Append(' ').Append(rune.ToString()).Append(' ');
             else cleaned.Append(rune.ToString());
         }
-        string normalized = cleaned.ToString().Normalize(NormalizationForm.FormC);
+        // Not string.Normalize: under InvariantGlobalization it leaves non-ASCII text unnormalised.
+        string normalized = UnicodeNfc.Normalize(cleaned.ToString());
         return string.Join(' ', SplitOnPythonWhitespace(normalized).Select(PythonLower));
     }
 

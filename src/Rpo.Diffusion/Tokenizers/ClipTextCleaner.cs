@@ -35,11 +35,28 @@ public static class ClipTextCleaner
         r.Value is ' ' or '\t' or '\n' or '\r' || Rune.GetUnicodeCategory(r) == UnicodeCategory.SpaceSeparator;
 
     // transformers' _is_control: any category C* except tab, newline and carriage return (which count as whitespace).
+    // Unassigned (Cn) is judged by the reference's Unicode 14: characters assigned since are dropped there.
     static bool IsControl(Rune r)
     {
         if (r.Value is '\t' or '\n' or '\r') return false;
         return Rune.GetUnicodeCategory(r) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate
-            or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned;
+            or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned
+            || IsUnassignedInReference(r.Value);
+    }
+
+    /// <summary>Whether Unicode 14, the version of the reference's Python, had not assigned the code point yet.</summary>
+    public static bool IsUnassignedInReference(int cp)
+    {
+        var ranges = ReferenceUnicodeData.UnassignedRanges;
+        int lo = 0, hi = ranges.Length / 2 - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (cp < ranges[2 * mid]) hi = mid - 1;
+            else if (cp > ranges[2 * mid + 1]) lo = mid + 1;
+            else return true;
+        }
+        return false;
     }
 
     // BasicTokenizer._is_chinese_char: the CJK Unified Ideographs blocks (not Hangul, Hiragana or Katakana).

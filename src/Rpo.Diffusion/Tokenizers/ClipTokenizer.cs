@@ -22,6 +22,9 @@ public sealed class ClipTokenizer
     readonly IReadOnlyList<AddedToken> _addedTokens;
     readonly Dictionary<string, int> _addedTokenIds;
     readonly ConcurrentDictionary<string, string[]> _bpeCache = new(StringComparer.Ordinal);
+    readonly HashSet<string> _specialTokens;
+    readonly HashSet<long> _specialIds;
+    readonly bool _cleanUpTokenizationSpaces;
 
     /// <summary>A token kept whole when written in the text, with transformers' <c>AddedToken</c> options.</summary>
     public sealed record AddedToken(string Content, int Id, bool LStrip = false, bool RStrip = false, bool SingleWord = false);
@@ -37,7 +40,8 @@ public sealed class ClipTokenizer
 
     public ClipTokenizer(
         IReadOnlyDictionary<string, int> vocab, IEnumerable<string> merges, string bosToken = "<|startoftext|>", string eosToken = "<|endoftext|>",
-        string padToken = "<|endoftext|>", string unkToken = "<|endoftext|>", int? modelMaxLength = 77, IEnumerable<AddedToken>? addedTokens = null)
+        string padToken = "<|endoftext|>", string unkToken = "<|endoftext|>", int? modelMaxLength = 77, IEnumerable<AddedToken>? addedTokens = null,
+        bool cleanUpTokenizationSpaces = true)
     {
         _vocab = new Dictionary<string, int>(vocab, StringComparer.Ordinal);
         _mergeRanks = new Dictionary<(string, string), int>();
@@ -65,6 +69,9 @@ public sealed class ClipTokenizer
         PadTokenId = _addedTokenIds[padToken];
         UnkTokenId = _addedTokenIds[unkToken];
         ModelMaxLength = modelMaxLength;
+        _specialTokens = new HashSet<string>([bosToken, eosToken, unkToken, padToken], StringComparer.Ordinal);
+        _specialIds = _specialTokens.Select(t => (long)_addedTokenIds[t]).ToHashSet();
+        _cleanUpTokenizationSpaces = cleanUpTokenizationSpaces;
 
         int VocabId(string token) => _vocab.TryGetValue(token, out int id)
             ? id
@@ -118,11 +125,13 @@ public sealed class ClipTokenizer
             maxLength = value < int.MaxValue ? (int)value : null;
         }
 
+        bool cleanUp = config is not { } cc || !cc.TryGetProperty("clean_up_tokenization_spaces", out var cu) || cu.ValueKind != JsonValueKind.False;
+
         return new ClipTokenizer(
             vocab, mergeLines,
             bosToken: Special("bos_token", "<|startoftext|>"), eosToken: Special("eos_token", "<|endoftext|>"),
             padToken: Special("pad_token", "<|endoftext|>"), unkToken: Special("unk_token", "<|endoftext|>"),
-            modelMaxLength: maxLength, addedTokens: added);
+            modelMaxLength: maxLength, addedTokens: added, cleanUpTokenizationSpaces: cleanUp);
     }
 
     static JsonElement? ReadJsonObject(string path) =>
@@ -219,33 +228,52 @@ public sealed class ClipTokenizer
         return new TokenizedBatch(inputIds, masks);
     }
 
-    /// <summary>Reassembles text from ids (<c>decode(ids, skip_special_tokens)</c>), for logs and debugging.</summary>
-    public string Decode(IEnumerable<long> ids, bool skipSpecialTokens = true)
+    /// <summary>
+    /// <c>tokenizer.decode(ids, skip_special_tokens=...)</c>: byte symbols back to UTF-8 (invalid sequences become
+    /// U+FFFD, errors="replace"), <c>&lt;/w&gt;</c> to a space, and transformers' clean-up of spaces before punctuation
+    /// when tokenizer_config.json asks for it (its default).
+    /// </summary>
+    public string Decode(IEnumerable<long> ids, bool skipSpecialTokens = false)
     {
         var byId = _vocab.ToDictionary(kv => kv.Value, kv => kv.Key);
         foreach (var a in _addedTokens) byId[a.Id] = a.Content;
-        var specialIds = new HashSet<long>(_addedTokens.Select(a => (long)a.Id));
-        var text = new StringBuilder();
-        var pending = new StringBuilder();
+        var subTexts = new List<string>();
+        var current = new StringBuilder();
         void Flush()
         {
-            if (pending.Length == 0) return;
-            string symbols = pending.ToString();
-            text.Append(ByteLevelAlphabet.TryDecode(symbols.Replace(EndOfWord, " ", StringComparison.Ordinal), out var bytes)
-                ? Encoding.UTF8.GetString(bytes)
-                : symbols);
-            pending.Clear();
+            if (current.Length == 0) return;
+            string text = SymbolsToText(current.ToString());
+            if (text.Length > 0) subTexts.Add(text);
+            current.Clear();
         }
         foreach (var id in ids)
         {
-            if (skipSpecialTokens && specialIds.Contains(id)) continue;
-            if (!byId.TryGetValue((int)id, out var token)) throw new ArgumentOutOfRangeException(nameof(ids), id, "Not a token id of this tokenizer.");
-            if (_addedTokenIds.ContainsKey(token)) { Flush(); text.Append(token).Append(' '); }
-            else pending.Append(token);
+            if (skipSpecialTokens && _specialIds.Contains(id)) continue;
+            if (!byId.TryGetValue(checked((int)id), out var token)) throw new ArgumentOutOfRangeException(nameof(ids), id, "Not a token id of this tokenizer.");
+            // Added tokens that are not special stay apart from the BPE text; special ones decode as text (4.36).
+            if (_addedTokenIds.ContainsKey(token) && !_specialTokens.Contains(token)) { Flush(); subTexts.Add(token); }
+            else current.Append(token);
         }
         Flush();
-        return text.ToString().Trim();
+        string joined = string.Join(' ', subTexts);
+        return _cleanUpTokenizationSpaces ? CleanUpTokenization(joined) : joined;
     }
+
+    // convert_tokens_to_string: every symbol is a byte ("</w>" is plain ASCII), then "</w>" becomes a space.
+    static string SymbolsToText(string symbols)
+    {
+        if (!ByteLevelAlphabet.TryDecode(symbols, out var bytes))
+            throw new InvalidDataException($"'{symbols}' holds characters outside the byte-level alphabet.");
+        return Encoding.UTF8.GetString(bytes).Replace(EndOfWord, " ", StringComparison.Ordinal).Trim();
+    }
+
+    // transformers' clean_up_tokenization.
+    static string CleanUpTokenization(string text) => text
+        .Replace(" .", ".", StringComparison.Ordinal).Replace(" ?", "?", StringComparison.Ordinal)
+        .Replace(" !", "!", StringComparison.Ordinal).Replace(" ,", ",", StringComparison.Ordinal)
+        .Replace(" ' ", "'", StringComparison.Ordinal).Replace(" n't", "n't", StringComparison.Ordinal)
+        .Replace(" 'm", "'m", StringComparison.Ordinal).Replace(" 's", "'s", StringComparison.Ordinal)
+        .Replace(" 've", "'ve", StringComparison.Ordinal).Replace(" 're", "'re", StringComparison.Ordinal);
 
     /// <summary>
     /// transformers' <c>tokens_trie.split</c> plus the strip options of <c>PreTrainedTokenizer.tokenize</c>: the text is

@@ -4,7 +4,7 @@ namespace Rpo.Diffusion.Tokenizers;
 
 /// <summary>
 /// Unicode Normalization Form C (UAX #15: canonical decomposition, canonical ordering, canonical composition) from the
-/// tables in <see cref="UnicodeNfcData"/>. The products run with InvariantGlobalization, where
+/// tables in <see cref="ReferenceUnicodeData"/>. The products run with InvariantGlobalization, where
 /// <c>string.Normalize</c> does not normalise non-ASCII text; the tables are Python 3.11's, the reference's.
 /// </summary>
 public static class UnicodeNfc
@@ -18,7 +18,7 @@ public static class UnicodeNfc
 
     static UnicodeNfc()
     {
-        var d = UnicodeNfcData.Decompositions;
+        var d = ReferenceUnicodeData.Decompositions;
         for (int i = 0; i < d.Length; i += 4)
         {
             Decomposition[d[i]] = (d[i + 1], d[i + 2]);
@@ -29,7 +29,7 @@ public static class UnicodeNfc
     static Dictionary<int, int> BuildClasses()
     {
         var classes = new Dictionary<int, int>();
-        var r = UnicodeNfcData.CombiningClassRanges;
+        var r = ReferenceUnicodeData.CombiningClassRanges;
         for (int i = 0; i < r.Length; i += 3)
             for (int cp = r[i]; cp <= r[i + 1]; cp++) classes[cp] = r[i + 2];
         return classes;

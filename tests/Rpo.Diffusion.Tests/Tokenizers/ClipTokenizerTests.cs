@@ -159,5 +159,30 @@ public class ClipTokenizerTests
         Assert.Equal("οδος σα", ClipTextCleaner.Clean("ΟΔΟΣ ΣΑ"));                // final sigma at a word end only
         Assert.Equal("i\u0307stanbul", ClipTextCleaner.Clean("İSTANBUL"));
         Assert.Equal("猫 が", ClipTextCleaner.Clean("猫が"));                      // CJK ideographs set apart, kana not
+        Assert.Equal("ab", ClipTextCleaner.Clean("A\u1C89B"));                     // assigned after Unicode 14: dropped as Cn
+    }
+
+    [Fact]
+    public void Lower_casing_equals_python_for_every_character_of_unicode_14()
+    {
+        // Digest of "\n".join(chr(cp).lower()) over every assigned, non-surrogate code point, from Python 3.11.
+        var lowered = new List<string>();
+        for (int cp = 0; cp < 0x110000; cp++)
+        {
+            if (cp is >= 0xD800 and <= 0xDFFF || ClipTextCleaner.IsUnassignedInReference(cp)) continue;
+            lowered.Add(ClipTextCleaner.PythonLower(char.ConvertFromUtf32(cp)));
+        }
+        Assert.Equal(282230, lowered.Count);
+        string digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lowered))));
+        Assert.Equal("06c25be8bcd831bbb0119d58b4194b9c2ad07c222ecbdaaee6cbb3403070ff87", digest);
+    }
+
+    [Fact]
+    public void Decode_reassembles_the_cleaned_text()
+    {
+        var tok = ClipTokenizer.FromPretrained(PipelineTokenizer);
+        var ids = tok.EncodeBatch(["A Photo of SKS Dog, in a café!"]).InputIds[0];
+        Assert.Equal("a photo of sks dog, in a café!", tok.Decode(ids, skipSpecialTokens: true));
+        Assert.StartsWith("<|startoftext|>a photo", tok.Decode(ids), StringComparison.Ordinal);
     }
 }

@@ -22,6 +22,9 @@ public sealed class CLIPTextEmbeddings : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Where the embedding weights are, so inputs can follow the model.</summary>
+    public Device Device => token_embedding.weight!.device;
+
     /// <param name="inputIds">[batch, tokens] int64</param>
     /// <param name="positionIds">[1 or batch, tokens]; null for 0..tokens-1</param>
     public Tensor forward(Tensor inputIds, Tensor? positionIds = null)

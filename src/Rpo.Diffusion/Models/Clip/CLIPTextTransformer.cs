@@ -35,6 +35,9 @@ public sealed class CLIPTextTransformer : nn.Module
     public CLIPTextModelOutput forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null, bool outputHiddenStates = false)
     {
         if (inputIds.dim() != 2) throw new ArgumentException($"input_ids must be [batch, tokens], not {string.Join("x", inputIds.shape)}.", nameof(inputIds));
+        // Token ids are usually made on the CPU by the tokenizer; they follow the model to its device.
+        var device = embeddings.Device;
+        if (inputIds.device != device) inputIds = inputIds.to(device);
         var hidden = embeddings.forward(inputIds, positionIds);
         var causal = ClipAttentionMasks.Causal(inputIds.shape[1], hidden.dtype, hidden.device);
         var padding = attentionMask is null ? null : ClipAttentionMasks.Padding(attentionMask.to(hidden.device), hidden.dtype);

@@ -97,8 +97,18 @@ public sealed class ClipTokenizer
 
         var config = ReadJsonObject(Path.Combine(folder, "tokenizer_config.json"));
         var map = ReadJsonObject(Path.Combine(folder, "special_tokens_map.json"));
-        string Special(string key, string fallback) =>
-            SpecialContent(map, key) ?? SpecialContent(config, key) ?? fallback;
+        // special_tokens_map.json overrides tokenizer_config.json, as in transformers' from_pretrained.
+        JsonElement? SpecialEntry(string key) =>
+            map is { } m1 && m1.TryGetProperty(key, out var a) && a.ValueKind != JsonValueKind.Null ? a
+            : config is { } c1 && c1.TryGetProperty(key, out var b) && b.ValueKind != JsonValueKind.Null ? b
+            : null;
+        string Special(string key, string fallback) => SpecialEntry(key) switch
+        {
+            { ValueKind: JsonValueKind.String } e => e.GetString()!,
+            { ValueKind: JsonValueKind.Object } e => e.GetProperty("content").GetString()!,
+            null => fallback,
+            var e => throw new InvalidDataException($"{folder}: {key} is neither a string nor a token object ({e.Value.ValueKind})."),
+        };
 
         var added = new List<AddedToken>();
         if (config is { } c && c.TryGetProperty("added_tokens_decoder", out var decoder) && decoder.ValueKind == JsonValueKind.Object)
@@ -106,16 +116,15 @@ public sealed class ClipTokenizer
                 added.Add(new AddedToken(
                     entry.Value.GetProperty("content").GetString()!, int.Parse(entry.Name, System.Globalization.CultureInfo.InvariantCulture),
                     Flag(entry.Value, "lstrip"), Flag(entry.Value, "rstrip"), Flag(entry.Value, "single_word")));
-        // Special tokens given as objects carry their strip options (AddedToken(**value)).
+        // A special token given as an object carries its strip options (AddedToken(**value)) unless
+        // added_tokens_decoder already describes it.
         foreach (var key in new[] { "bos_token", "eos_token", "unk_token", "pad_token" })
-            foreach (var source in new[] { map, config })
-                if (source is { } s && s.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Object)
-                {
-                    string content = v.GetProperty("content").GetString()!;
-                    if (added.All(a => a.Content != content) && vocab.TryGetValue(content, out int id))
-                        added.Add(new AddedToken(content, id, Flag(v, "lstrip"), Flag(v, "rstrip"), Flag(v, "single_word")));
-                    break;
-                }
+            if (SpecialEntry(key) is { ValueKind: JsonValueKind.Object } v)
+            {
+                string content = v.GetProperty("content").GetString()!;
+                if (added.All(a => a.Content != content) && vocab.TryGetValue(content, out int id))
+                    added.Add(new AddedToken(content, id, Flag(v, "lstrip"), Flag(v, "rstrip"), Flag(v, "single_word")));
+            }
 
         int? maxLength = null;
         if (config is { } cfg && cfg.TryGetProperty("model_max_length", out var m) && m.ValueKind == JsonValueKind.Number)
@@ -136,17 +145,6 @@ public sealed class ClipTokenizer
 
     static JsonElement? ReadJsonObject(string path) =>
         File.Exists(path) ? JsonDocument.Parse(File.ReadAllText(path)).RootElement : null;
-
-    static string? SpecialContent(JsonElement? source, string key)
-    {
-        if (source is not { } s || !s.TryGetProperty(key, out var v)) return null;
-        return v.ValueKind switch
-        {
-            JsonValueKind.String => v.GetString(),
-            JsonValueKind.Object => v.GetProperty("content").GetString(),
-            _ => null,
-        };
-    }
 
     static bool Flag(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;
 

@@ -185,4 +185,15 @@ public class ClipTokenizerTests
         Assert.Equal("a photo of sks dog, in a café!", tok.Decode(ids, skipSpecialTokens: true));
         Assert.StartsWith("<|startoftext|>a photo", tok.Decode(ids), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Special_tokens_written_in_the_text_are_kept_whole_in_any_case()
+    {
+        var tok = ClipTokenizer.FromPretrained(PipelineTokenizer);
+        // Exact spelling: cut out before cleaning (the added-token trie); other casing: the CLIP pattern's own
+        // alternative after lower-casing. Both give the EOS id.
+        Assert.Equal(["a</w>", "dog</w>", "<|endoftext|>", "on</w>"], tok.Tokenize("a dog<|endoftext|>on"));
+        Assert.Equal(["a</w>", "dog</w>", "<|endoftext|>", "on</w>"], tok.Tokenize("a dog <|ENDOFTEXT|> on"));
+        Assert.Equal([998L, 320, 528, 999, 518, 999], tok.Encode("a dog <|ENDOFTEXT|> on"));
+    }
 }

@@ -48,17 +48,29 @@ public static class NoiseSchedule
         return result;
     }
 
-    /// <summary><c>torch.linspace(start, end, n, dtype=float32)</c> on CPU: the ends rounded to float32, a float32 step,
-    /// the first half counted up from start and the second half down from end (so both ends are exact).</summary>
+    /// <summary><c>torch.linspace(start, end, n, dtype=float32)</c> as ATen's CPU kernel computes it (AVX2 build, whose
+    /// compiler fuses a·b + c into one FMA): float32 ends and step; blocks of 8 elements, element k of a block being
+    /// fma(k, step, base) with the base counted up from start in the first half and down from end in the second; the
+    /// tail after the last full pair of blocks element by element. Measured against the reference: bit-identical β for
+    /// the SD schedule, where the plain per-element formula differs in a quarter of the elements by an ulp.</summary>
     public static float[] LinspaceFloat32(double start, double end, int n)
     {
         if (n == 1) return [(float)start];
         float s = (float)start, e = (float)end;
         float step = (e - s) / (n - 1);
         int halfway = n / 2;
+        float At(int i) => i < halfway ? MathF.FusedMultiplyAdd(step, i, s) : MathF.FusedMultiplyAdd(-step, n - i - 1, e);
+        const int Width = 8;
         var result = new float[n];
-        for (int i = 0; i < n; i++)
-            result[i] = i < halfway ? s + step * i : e - step * (n - i - 1);
+        int idx = 0;
+        // The vector loop takes two blocks per turn, so only whole pairs of blocks are vectorised.
+        int vectorised = n / (2 * Width) * (2 * Width);
+        for (; idx < vectorised; idx += Width)
+        {
+            float blockBase = At(idx);
+            for (int k = 0; k < Width; k++) result[idx + k] = MathF.FusedMultiplyAdd(k, step, blockBase);
+        }
+        for (; idx < n; idx++) result[idx] = At(idx);
         return result;
     }
 

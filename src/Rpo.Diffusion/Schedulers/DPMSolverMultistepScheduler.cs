@@ -204,12 +204,12 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
         float h = Lambda(alphaT, sigmaT) - Lambda(alphaS, sigmaS);
         return _algorithm switch
         {
-            AlgorithmType.DpmSolverPlusPlus => sample * (sigmaT / sigmaS) - m0 * (alphaT * (MathF.Exp(-h) - 1f)),
-            AlgorithmType.DpmSolver => sample * (alphaT / alphaS) - m0 * (sigmaT * (MathF.Exp(h) - 1f)),
-            AlgorithmType.SdeDpmSolverPlusPlus => sample * (sigmaT / sigmaS * MathF.Exp(-h)) + m0 * (alphaT * (1f - MathF.Exp(-2f * h)))
-                + noise! * (sigmaT * MathF.Sqrt(1f - MathF.Exp(-2f * h))),
-            AlgorithmType.SdeDpmSolver => sample * (alphaT / alphaS) - m0 * (2f * (sigmaT * (MathF.Exp(h) - 1f)))
-                + noise! * (sigmaT * MathF.Sqrt(MathF.Exp(2f * h) - 1f)),
+            AlgorithmType.DpmSolverPlusPlus => sample * (sigmaT / sigmaS) - m0 * (alphaT * (SleefF32.Exp(-h) - 1f)),
+            AlgorithmType.DpmSolver => sample * (alphaT / alphaS) - m0 * (sigmaT * (SleefF32.Exp(h) - 1f)),
+            AlgorithmType.SdeDpmSolverPlusPlus => sample * (sigmaT / sigmaS * SleefF32.Exp(-h)) + m0 * (alphaT * (1f - SleefF32.Exp(-2f * h)))
+                + noise! * (sigmaT * MathF.Sqrt(1f - SleefF32.Exp(-2f * h))),
+            AlgorithmType.SdeDpmSolver => sample * (alphaT / alphaS) - m0 * (2f * (sigmaT * (SleefF32.Exp(h) - 1f)))
+                + noise! * (sigmaT * MathF.Sqrt(SleefF32.Exp(2f * h) - 1f)),
             var a => throw new NotSupportedException($"algorithm_type {a} is not supported."),
         };
     }
@@ -229,7 +229,7 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
         var d0 = m0;
         var d1 = (m0 - m1) * (1f / r0);
         bool midpoint = _solverType == SolverType.Midpoint;
-        float expNegH = MathF.Exp(-h), expH = MathF.Exp(h);
+        float expNegH = SleefF32.Exp(-h), expH = SleefF32.Exp(h);
         switch (_algorithm)
         {
             case AlgorithmType.DpmSolverPlusPlus:
@@ -242,7 +242,7 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
                     : sample * (alphaT / alphaS0) - d0 * (sigmaT * (expH - 1f)) - d1 * (sigmaT * ((expH - 1f) / h - 1f));
             case AlgorithmType.SdeDpmSolverPlusPlus:
             {
-                float decay = 1f - MathF.Exp(-2f * h);
+                float decay = 1f - SleefF32.Exp(-2f * h);
                 var x = sample * (sigmaT / sigmaS0 * expNegH) + d0 * (alphaT * decay);
                 x = midpoint ? x + d1 * (0.5f * (alphaT * decay)) : x + d1 * (alphaT * (decay / (-2f * h) + 1f));
                 return x + noise! * (sigmaT * MathF.Sqrt(decay));
@@ -251,7 +251,7 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
             {
                 var x = sample * (alphaT / alphaS0) - d0 * (2f * (sigmaT * (expH - 1f)));
                 x = midpoint ? x - d1 * (sigmaT * (expH - 1f)) : x - d1 * (2f * (sigmaT * ((expH - 1f) / h - 1f)));
-                return x + noise! * (sigmaT * MathF.Sqrt(MathF.Exp(2f * h) - 1f));
+                return x + noise! * (sigmaT * MathF.Sqrt(SleefF32.Exp(2f * h) - 1f));
             }
             default:
                 throw new NotSupportedException($"algorithm_type {_algorithm} is not supported.");
@@ -277,7 +277,7 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
         var d11 = (m1 - m2) * (1f / r1);
         var d1 = d10 + (d10 - d11) * (r0 / (r0 + r1));
         var d2 = (d10 - d11) * (1f / (r0 + r1));
-        float expNegH = MathF.Exp(-h), expH = MathF.Exp(h);
+        float expNegH = SleefF32.Exp(-h), expH = SleefF32.Exp(h);
         return _algorithm switch
         {
             AlgorithmType.DpmSolverPlusPlus => sample * (sigmaT / sigmaS0) - m0 * (alphaT * (expNegH - 1f))

@@ -7,7 +7,7 @@ namespace Rpo.Diffusion.Schedulers;
 /// is what keeps the solver's outputs equal to the reference instead of a few ulps apart per step.
 /// A port of SLEEF's <c>xexpf</c> (Boost Software License 1.0): Cody–Waite reduction by ln 2, degree-6 polynomial.
 /// </summary>
-internal static class SleefF32
+public static class SleefF32
 {
     const float RLn2 = 1.442695040888963407359924681001892137426645954152985934135449406931f;
     const float L2U = 0.693145751953125f;

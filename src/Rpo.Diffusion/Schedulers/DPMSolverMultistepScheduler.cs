@@ -78,7 +78,7 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
     public IReadOnlyList<float> AlphasCumprod => _alphasCumprod;
     public float InitNoiseSigma => 1f;
     public ScalarType TimestepDtype => ScalarType.Int64;
-    public IReadOnlyList<double> Timesteps => _timesteps.Select(t => (double)t).ToArray();
+    public IReadOnlyList<double> Timesteps => Array.ConvertAll(_timesteps, t => (double)t);
 
     /// <summary>σ of each timestep of the run, then the final σ (after <see cref="SetTimesteps"/>).</summary>
     public IReadOnlyList<float> Sigmas => _sigmas;

@@ -34,3 +34,31 @@ public class SchedulerFixtureTests
         }
     }
 }
+
+/// <summary>The DDIM steps of the tiny text-to-image run, fed the stored UNet outputs (classifier-free guidance 7.5).</summary>
+public class PipelineSchedulerTests
+{
+    [Fact]
+    public void Ddim_reproduces_the_pipeline_step_latents()
+    {
+        using var fixture = FixtureCase.Load(TestPaths.Fixture("sd-pipeline-tiny"));
+        var scheduler = Rpo.Diffusion.Schedulers.SchedulerFactory.FromConfig(TestPaths.Fixture("sd-pipeline-tiny", "scheduler"));
+        scheduler.SetTimesteps(5);
+        using var timesteps = scheduler.TimestepsTensor();
+        Rpo.Tests.Shared.Parity.AssertClose(fixture, "timesteps", timesteps);
+
+        var latents = fixture.Inputs["latents"] * scheduler.InitNoiseSigma;
+        var unetOutput = fixture.Outputs["unet_output"];
+        var steps = new List<TorchSharp.torch.Tensor>();
+        for (int i = 0; i < scheduler.Timesteps.Count; i++)
+        {
+            var uncond = unetOutput[i][0..1];
+            var cond = unetOutput[i][1..2];
+            var noisePred = uncond + (cond - uncond) * 7.5f;
+            latents = scheduler.Step(noisePred, scheduler.Timesteps[i], latents).PrevSample;
+            steps.Add(latents);
+        }
+        Rpo.Tests.Shared.Parity.AssertClose(fixture, "step_latents", TorchSharp.torch.stack(steps));
+        Rpo.Tests.Shared.Parity.AssertClose(fixture, "final_latents", latents);
+    }
+}

@@ -86,8 +86,8 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
     public void SetTimesteps(int numInferenceSteps)
     {
         // λ_min clipping (for the cosine schedule): leave out the training steps whose λ is below the threshold.
-        float clip = (float)_lambdaMinClipped;
-        int clipped = _lambdas.Count(l => l < clip);
+        // (torch.searchsorted over the flipped λ compares in float64, the threshold being a Python float.)
+        int clipped = _lambdas.Count(l => l < _lambdaMinClipped);
         int lastTimestep = NumTrainTimesteps - clipped;
         long[] timesteps = TimestepGrid.DpmSolver(_spacing, NumTrainTimesteps, lastTimestep, numInferenceSteps, _stepsOffset);
 

@@ -19,18 +19,22 @@ public class SchedulerFixtureTests
     [MemberData(nameof(Cases))]
     public void Matches_the_reference(string caseName)
     {
-        using var fixture = FixtureCase.Load(TestPaths.Fixture("schedulers", caseName));
-        var produced = SchedulerCaseRunner.Run(fixture);
-        try
+        // The same path as `rpo fixture check`: every stored output compared at the case's tolerance.
+        var report = new FixtureCheck([new SchedulerCaseRunner()]).Check(TestPaths.Fixture("schedulers", caseName));
+        foreach (var c in report.Comparisons)
+            Console.WriteLine($"[{report.Name}] {c}");
+        Assert.Null(report.Error);
+        Assert.True(report.Pass, string.Join("\n", report.Comparisons.Where(c => !c.Pass)));
+    }
+
+    [Fact]
+    public void The_runner_claims_every_scheduler_case_class()
+    {
+        var runner = new SchedulerCaseRunner();
+        foreach (var dir in Directory.GetDirectories(TestPaths.Fixture("schedulers")))
         {
-            var missing = fixture.Outputs.Keys.Where(k => !produced.ContainsKey(k)).ToList();
-            Assert.True(missing.Count == 0, $"[{fixture.Name}] not produced: {string.Join(", ", missing)}");
-            foreach (var name in fixture.Outputs.Keys.Order(StringComparer.Ordinal))
-                Rpo.Tests.Shared.Parity.AssertClose(fixture, name, produced[name]);
-        }
-        finally
-        {
-            foreach (var t in produced.Values) t.Dispose();
+            using var fixture = FixtureCase.Load(dir);
+            Assert.Contains(fixture.ModelClass, runner.ModelClasses);
         }
     }
 }

@@ -62,7 +62,7 @@ public class SchedulerBehaviourTests
         var ddim = new DDIMScheduler(Sd with { TimestepSpacing = spacing });
         ddim.SetTimesteps(10);
         Assert.Equal(expected.Select(t => (double)t), ddim.Timesteps);
-        using var t = ((IDiffusionScheduler)ddim).TimestepsTensor();
+        using var t = ddim.TimestepsTensor();
         Assert.Equal(ScalarType.Int64, t.dtype);
     }
 

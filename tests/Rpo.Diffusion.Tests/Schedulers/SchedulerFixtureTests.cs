@@ -1,3 +1,4 @@
+using Rpo.Diffusion.Schedulers;
 using Rpo.Diffusion.Parity;
 using Rpo.Tests.Shared;
 
@@ -46,7 +47,7 @@ public class PipelineSchedulerTests
     public void Ddim_reproduces_the_pipeline_step_latents()
     {
         using var fixture = FixtureCase.Load(TestPaths.Fixture("sd-pipeline-tiny"));
-        var scheduler = Rpo.Diffusion.Schedulers.SchedulerFactory.FromConfig(TestPaths.Fixture("sd-pipeline-tiny", "scheduler"));
+        var scheduler = SchedulerFactory.FromConfig(TestPaths.Fixture("sd-pipeline-tiny", "scheduler"));
         scheduler.SetTimesteps(5);
         using var timesteps = scheduler.TimestepsTensor();
         Rpo.Tests.Shared.Parity.AssertClose(fixture, "timesteps", timesteps);

@@ -150,7 +150,8 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
         if (i + 1 >= _sigmas.Length) throw new InvalidOperationException("Step called past the last timestep; call SetTimesteps again.");
         int n = _timesteps.Length;
         // Fewer than 15 steps: finish with first/second order, which is more stable (diffusers' lower_order_final).
-        bool lowerOrderFinal = i == n - 1 && (_eulerAtFinal || (_lowerOrderFinal && n < 15));
+        // A final σ of 0 makes h infinite, which only the first-order step survives (later diffusers force it then).
+        bool lowerOrderFinal = i == n - 1 && (_eulerAtFinal || (_lowerOrderFinal && n < 15) || _finalSigmasType == FinalSigmasType.Zero);
         bool lowerOrderSecond = i == n - 2 && _lowerOrderFinal && n < 15;
 
         using var scope = NewDisposeScope();

@@ -184,6 +184,22 @@ public class SchedulerBehaviourTests
     }
 
     [Fact]
+    public void Dpm_solver_with_a_zero_final_sigma_lands_on_the_data_prediction()
+    {
+        var dpm = new DPMSolverMultistepScheduler(Sd with { FinalSigmasType = FinalSigmasType.Zero, TimestepSpacing = TimestepSpacing.Linspace });
+        dpm.SetTimesteps(20);
+        Assert.Equal(0f, dpm.Sigmas[^1]);
+        var x = randn(1, 4, 4, 4, generator: new Generator(12));
+        var eps = randn(1, 4, 4, 4, generator: new Generator(13));
+        for (int i = 0; i < dpm.Timesteps.Count - 1; i++) x = dpm.Step(eps, dpm.Timesteps[i], x).PrevSample;
+        // Last step, σ → 0: x_0 = x̂_0 = (x − σ ε)/α for the last σ.
+        float sigma = dpm.Sigmas[^2], alpha = 1f / MathF.Sqrt(sigma * sigma + 1f);
+        var expected = (x - eps * (sigma * alpha)) / alpha;
+        var last = dpm.Step(eps, dpm.Timesteps[^1], x).PrevSample;
+        Assert.True(last.allclose(expected, rtol: 1e-5, atol: 1e-5));
+    }
+
+    [Fact]
     public void Karras_sigmas_run_from_sigma_max_to_sigma_min()
     {
         var euler = new EulerDiscreteScheduler(Sd with { UseKarrasSigmas = true, TimestepSpacing = TimestepSpacing.Linspace });

@@ -39,7 +39,7 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
   name: systemTopicName
 }
 
-resource functionApp 'Microsoft.Web/sites@2024-11-01' existing = {
+resource functionApp 'Microsoft.Web/sites@2025-03-01' existing = {
   name: functionAppName
 }
 
@@ -48,7 +48,7 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' existing = {
 // is published; it is read here at deployment time (the documented pattern reads it with `az functionapp keys list`
 // after publishing). It goes straight into the subscription and appears in no parameter, output or file.
 // `functionName` is Host.Functions.<the [Function] name>.
-var blobsExtensionKey = listKeys('${functionApp.id}/host/default', '2024-11-01').systemKeys.blobs_extension
+var blobsExtensionKey = listKeys('${functionApp.id}/host/default', '2025-03-01').systemKeys.blobs_extension
 
 resource eventSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic

@@ -8,6 +8,7 @@ public static class FixtureRunners
 {
     public static IEnumerable<IFixtureRunner> All() =>
     [
+        new SchedulerCaseRunner(),
         new ViTFixtureRunner(),
         new AlignFixtureRunner(),
     ];

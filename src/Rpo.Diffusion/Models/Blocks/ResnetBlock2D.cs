@@ -35,7 +35,7 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
         conv2 = nn.Conv2d(outChannels, outChannels, 3, stride: 1, padding: 1, device: device, dtype: dtype);
         nonlinearity = Layers.Activation(actFn, "act_fn");
         if (inChannels != outChannels)
-            conv_shortcut = nn.Conv2d(inChannels, outChannels, 1, stride: 1, padding: 0, device: device, dtype: dtype);
+            conv_shortcut = nn.Conv2d(inChannels, outChannels, 1, stride: 1, device: device, dtype: dtype);
         this.outputScaleFactor = outputScaleFactor;
         RegisterComponents();
     }

@@ -26,14 +26,14 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor?, Tensor>
         norm = Layers.GroupNorm(normNumGroups, inChannels, 1e-6, device, dtype);
         proj_in = useLinearProjection
             ? nn.Linear(inChannels, inner, hasBias: true, device: device, dtype: dtype)
-            : nn.Conv2d(inChannels, inner, 1, stride: 1, padding: 0, device: device, dtype: dtype);
+            : nn.Conv2d(inChannels, inner, 1, stride: 1, device: device, dtype: dtype);
         transformer_blocks = nn.ModuleList(Enumerable.Range(0, numLayers)
             .Select(_ => new BasicTransformerBlock(inner, numAttentionHeads, attentionHeadDim, crossAttentionDim, dropout,
                 onlyCrossAttention, upcastAttention, device: device, dtype: dtype))
             .ToArray());
         proj_out = useLinearProjection
             ? nn.Linear(inner, inChannels, hasBias: true, device: device, dtype: dtype)
-            : nn.Conv2d(inner, inChannels, 1, stride: 1, padding: 0, device: device, dtype: dtype);
+            : nn.Conv2d(inner, inChannels, 1, stride: 1, device: device, dtype: dtype);
         this.useLinearProjection = useLinearProjection;
         RegisterComponents();
     }

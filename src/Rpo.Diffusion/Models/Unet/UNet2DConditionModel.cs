@@ -99,9 +99,9 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         RegisterComponents();
     }
 
-    public IReadOnlyList<UNetDownBlock> DownBlocks => down_blocks;
+    public IReadOnlyList<UNetDownBlock> DownBlocks => [.. down_blocks];
     public nn.Module<Tensor, Tensor, Tensor?, Tensor>? MidBlock => mid_block;
-    public IReadOnlyList<UNetUpBlock> UpBlocks => up_blocks;
+    public IReadOnlyList<UNetUpBlock> UpBlocks => [.. up_blocks];
 
     /// <summary>Reads <c>config.json</c> and <c>diffusion_pytorch_model.safetensors</c> of a diffusers UNet folder; eval mode.</summary>
     public static UNet2DConditionModel FromPretrained(string folder, ScalarType dtype = ScalarType.Float32, Device? device = null)

@@ -60,7 +60,7 @@ dotnet restore tools/bicep/bicep.proj --verbosity quiet
 export RPO_AZURITE_BLOB="$BLOB_ENDPOINT"
 log=$(mktemp)
 set +e
-dotnet test RpoFunctions.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+dotnet test RpoFunctions.sln "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One plain summary line for the whole suite, summed over the test assemblies.

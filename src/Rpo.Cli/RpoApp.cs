@@ -11,6 +11,7 @@ public static class RpoApp
     {
         var root = new RootCommand("rpo: personalise Stable Diffusion for one subject with RPO (Reward Preference Optimization).");
         root.Subcommands.Add(DoctorCommand.Create());
+        root.Subcommands.Add(FixtureCommand.Create());
         return root;
     }
 

@@ -17,8 +17,17 @@ public static class TestPaths
 
     public static string RepoRoot => Root.Value;
 
+    /// <summary>$RPO_SHARED, else the nearest <c>shared/</c> beside the repository or beside one of its parents (a worktree).</summary>
     public static string Shared =>
-        Environment.GetEnvironmentVariable("RPO_SHARED") is { Length: > 0 } s ? s : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+        Environment.GetEnvironmentVariable("RPO_SHARED") is { Length: > 0 } s ? s : SharedBesideRepo.Value;
+
+    static readonly Lazy<string> SharedBesideRepo = new(() =>
+    {
+        for (var dir = Directory.GetParent(RepoRoot); dir != null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "shared", "fixtures")))
+                return Path.Combine(dir.FullName, "shared");
+        return Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+    });
 
     public static string Fixtures => Path.Combine(Shared, "fixtures");
 

@@ -48,12 +48,8 @@ public static partial class JobMessages
             _ => throw new JobParseException(KindProperty, $"'{kind}' has no message type"),
         };
         var job = (Job)Deserialize(body, type);
-        if (job.Index < 0)
-        {
-            throw new JobParseException("index", $"must be >= 0 (got {job.Index})");
-        }
-
-        return job;
+        var problems = job.Check();
+        return problems.Count == 0 ? job : throw new JobParseException(problems[0].Field, problems[0].Problem);
     }
 
     public static JobResult ParseResult(BinaryData body)
@@ -61,11 +57,6 @@ public static partial class JobMessages
         ArgumentNullException.ThrowIfNull(body);
         ParseDocument(body).Dispose();
         var result = (JobResult)Deserialize(body, typeof(JobResult));
-        if (result.Index < 0)
-        {
-            throw new JobParseException("index", $"must be >= 0 (got {result.Index})");
-        }
-
         var problems = result.Check();
         return problems.Count == 0 ? result : throw new JobParseException(problems[0].Field, problems[0].Problem);
     }

@@ -59,6 +59,19 @@ public sealed record JobResult(
             problems.Add(("error", "a succeeded result must not carry an error"));
         }
 
+        if (Index < 0)
+        {
+            problems.Add(("index", $"must be >= 0 (got {Index})"));
+        }
+
+        for (var i = 0; i < Outputs.Count; i++)
+        {
+            if (Outputs[i] is null)
+            {
+                problems.Add(($"outputs[{i}]", "is null"));
+            }
+        }
+
         if (!double.IsFinite(GpuSeconds) || GpuSeconds < 0)
         {
             problems.Add(("gpuSeconds", $"must be a finite number >= 0 (got {GpuSeconds})"));

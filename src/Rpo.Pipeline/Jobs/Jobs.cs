@@ -23,6 +23,52 @@ public abstract record Job(RunId RunId, int Index)
 
     [JsonIgnore]
     public string JobId => JobKinds.JobId(RunId.Value, Kind, Index);
+
+    /// <summary>
+    /// Problems a well-formed body can still have (nulls inside lists, which the serializer lets through, and values
+    /// out of range), each naming its field; empty when the job can run.
+    /// </summary>
+    public IReadOnlyList<(string Field, string Problem)> Check()
+    {
+        var problems = new List<(string Field, string Problem)>();
+        if (Index < 0)
+        {
+            problems.Add(("index", $"must be >= 0 (got {Index})"));
+        }
+
+        CheckFields(problems);
+        return problems;
+    }
+
+    private protected abstract void CheckFields(List<(string Field, string Problem)> problems);
+
+    private protected static void CheckOptions(List<(string Field, string Problem)> problems, RunOptions options) =>
+        problems.AddRange(options.Validate().Select(p => ("options", p)));
+
+    private protected static void Items<T>(List<(string Field, string Problem)> problems, string field, IReadOnlyList<T?> items, bool required = true)
+        where T : class
+    {
+        if (required && items.Count == 0)
+        {
+            problems.Add((field, "must not be empty"));
+        }
+
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i] is null)
+            {
+                problems.Add(($"{field}[{i}]", "is null"));
+            }
+        }
+    }
+
+    private protected static void Blob(List<(string Field, string Problem)> problems, string field, BlobRef? blob, bool folder)
+    {
+        if (blob is not null && blob.IsFolder != folder)
+        {
+            problems.Add((field, folder ? $"'{blob}' must be a folder (end with '/')" : $"'{blob}' must be a blob, not a folder"));
+        }
+    }
 }
 
 /// <summary>Negative images generated from one training prompt.</summary>
@@ -45,7 +91,25 @@ public sealed record TrainJob(
     BlobRef? ResumeFrom = null)
     : Job(RunId, Index)
 {
+    [JsonIgnore]
     public override JobKind Kind => JobKind.Train;
+
+    private protected override void CheckFields(List<(string Field, string Problem)> problems)
+    {
+        CheckOptions(problems, Options);
+        Items(problems, "referenceImages", ReferenceImages);
+        Items(problems, "negatives", Negatives, required: false);
+        for (var i = 0; i < Negatives.Count; i++)
+        {
+            if (Negatives[i] is { } negatives)
+            {
+                Items(problems, $"negatives[{i}].images", negatives.Images);
+            }
+        }
+
+        Blob(problems, "checkpointsFolder", CheckpointsFolder, folder: true);
+        Blob(problems, "resumeFrom", ResumeFrom, folder: true);
+    }
 }
 
 /// <summary>Generate validation images with one checkpoint and score them with the λ_val reward.</summary>
@@ -63,7 +127,22 @@ public sealed record ScoreCheckpointJob(
     BlobRef Output)
     : Job(RunId, Index)
 {
+    [JsonIgnore]
     public override JobKind Kind => JobKind.ScoreCheckpoint;
+
+    private protected override void CheckFields(List<(string Field, string Problem)> problems)
+    {
+        if (Step < 0)
+        {
+            problems.Add(("step", $"must be >= 0 (got {Step})"));
+        }
+
+        CheckOptions(problems, Options);
+        Blob(problems, "checkpoint", Checkpoint, folder: true);
+        Items(problems, "referenceImages", ReferenceImages);
+        Items(problems, "prompts", Prompts);
+        Blob(problems, "output", Output, folder: false);
+    }
 }
 
 /// <summary>Generate images: the negatives with the base model, or samples of a published / fine-tuned UNet.</summary>
@@ -83,5 +162,38 @@ public sealed record GenerateJob(
     double GuidanceScale = 7.5)
     : Job(RunId, Index)
 {
+    [JsonIgnore]
     public override JobKind Kind => JobKind.Generate;
+
+    private protected override void CheckFields(List<(string Field, string Problem)> problems)
+    {
+        if (string.IsNullOrWhiteSpace(BaseModel))
+        {
+            problems.Add(("baseModel", "must name a model"));
+        }
+
+        Blob(problems, "unet", Unet, folder: true);
+        Items(problems, "prompts", Prompts);
+        if (ImagesPerPrompt < 1)
+        {
+            problems.Add(("imagesPerPrompt", $"must be at least 1 (got {ImagesPerPrompt})"));
+        }
+
+        if (Seed < 0)
+        {
+            problems.Add(("seed", $"must be >= 0 (got {Seed})"));
+        }
+
+        if (InferenceSteps < 1)
+        {
+            problems.Add(("inferenceSteps", $"must be at least 1 (got {InferenceSteps})"));
+        }
+
+        if (!double.IsFinite(GuidanceScale) || GuidanceScale < 0)
+        {
+            problems.Add(("guidanceScale", $"must be a finite number >= 0 (got {GuidanceScale})"));
+        }
+
+        Blob(problems, "outputFolder", OutputFolder, folder: true);
+    }
 }

@@ -105,8 +105,6 @@ public sealed partial record RunId
 
 internal sealed class RunIdJsonConverter : JsonConverter<RunId>
 {
-    public override bool HandleNull => true;
-
     public override RunId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.String)

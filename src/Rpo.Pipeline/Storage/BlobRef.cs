@@ -71,9 +71,6 @@ public sealed record BlobRef
 
 internal sealed class BlobRefJsonConverter : JsonConverter<BlobRef>
 {
-    // Called for null too, so that a null inside a list of references is an error naming its place, not a null element.
-    public override bool HandleNull => true;
-
     public override BlobRef Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.String)

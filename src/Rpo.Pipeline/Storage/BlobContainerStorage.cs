@@ -67,6 +67,14 @@ public sealed class BlobContainerStorage : IBlobStorage
             {
                 throw MissingContainer(area, e);
             }
+            catch (RequestFailedException e)
+            {
+                throw Translate(e, null, null);
+            }
+            catch (AggregateException e) when (IsUnreachable(e))
+            {
+                throw Unreachable(e);
+            }
 
             if (BlobPaths.Problem(item.Name, allowFolder: false) is not null)
             {
@@ -97,6 +105,10 @@ public sealed class BlobContainerStorage : IBlobStorage
         catch (RequestFailedException e)
         {
             throw Translate(e, blob, null);
+        }
+        catch (AggregateException e) when (IsUnreachable(e))
+        {
+            throw Unreachable(e);
         }
     }
 
@@ -166,6 +178,10 @@ public sealed class BlobContainerStorage : IBlobStorage
         {
             throw Translate(e, blob, condition);
         }
+        catch (AggregateException e) when (IsUnreachable(e))
+        {
+            throw Unreachable(e);
+        }
     }
 
     private Exception Translate(RequestFailedException e, BlobRef? blob, WriteCondition? condition)
@@ -189,6 +205,12 @@ public sealed class BlobContainerStorage : IBlobStorage
 
         return new StorageException($"Blob storage {Location} failed{(blob is null ? string.Empty : $" on '{blob}'")}: {e.Status} {e.ErrorCode}: {FirstLine(e.Message)}", e);
     }
+
+    /// <summary>The retry policy gave up on a service it never reached (connection refused, DNS, timeouts).</summary>
+    private static bool IsUnreachable(AggregateException e) => e.InnerExceptions.All(i => i is RequestFailedException { Status: 0 });
+
+    private StorageException Unreachable(AggregateException e) =>
+        new($"Blob storage {Location} is unreachable: {e.InnerExceptions[^1].Message}", e);
 
     private StorageException MissingContainer(StorageArea area, Exception e) =>
         new($"Container '{Containers.For(area)}' (area {area.ToName()}) does not exist in {Location}; create it (EnsureCreatedAsync, or the infrastructure deployment).", e);

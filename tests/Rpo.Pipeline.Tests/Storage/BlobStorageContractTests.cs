@@ -119,8 +119,16 @@ public abstract class BlobStorageContractTests : IAsyncLifetime
     [Fact]
     public async Task Of_concurrent_writers_on_one_version_exactly_one_wins()
     {
+        // Megabytes, so that checking the version takes long enough for the writers to overlap there.
+        static byte[] Content(int seed)
+        {
+            var bytes = new byte[2 << 20];
+            new Random(seed).NextBytes(bytes);
+            return bytes;
+        }
+
         var blob = Work("run-1/pointer.json");
-        var start = await Store.WriteAsync(blob, Text("start"));
+        var start = await Store.WriteAsync(blob, Content(1000));
         var clients = Enumerable.Range(0, 8).Select(_ => Under.OpenAnother()).ToList();
 
         var outcomes = await Task.WhenAll(clients.Select(async (client, i) =>
@@ -128,7 +136,7 @@ public abstract class BlobStorageContractTests : IAsyncLifetime
             await Task.Yield();
             try
             {
-                await client.WriteAsync(blob, Text($"writer {i}"), WriteCondition.IfMatchETag(start));
+                await client.WriteAsync(blob, Content(i), WriteCondition.IfMatchETag(start));
                 return i;
             }
             catch (BlobConditionFailedException)
@@ -138,7 +146,7 @@ public abstract class BlobStorageContractTests : IAsyncLifetime
         }));
 
         var winner = Assert.Single(outcomes, o => o >= 0);
-        Assert.Equal($"writer {winner}", Encoding.UTF8.GetString((await Store.ReadAsync(blob)).Content.Span));
+        Assert.Equal(Content(winner), (await Store.ReadAsync(blob)).Content.ToArray());
     }
 
     [Fact]

@@ -75,3 +75,29 @@ public sealed class RunIdTests
         Assert.Equal("""{"A":true,"a":{"y":null,"z":[1,2.5,"x"]},"b":1}""", CanonicalJson.SerializeToString(node));
     }
 }
+
+public sealed class RunInputsTests
+{
+    [Fact]
+    public async Task The_inputs_of_an_upload_are_its_files_hashed_from_storage()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "rpo-run-inputs", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var storage = new Rpo.Pipeline.Storage.LocalFolderStorage(root);
+            await storage.WriteAsync(Rpo.Pipeline.Storage.StorageLayout.SubjectFile("dog", "1.jpg"), Encoding.UTF8.GetBytes("first image"));
+            await storage.WriteAsync(Rpo.Pipeline.Storage.StorageLayout.SubjectFile("dog", "subject.json"), Encoding.UTF8.GetBytes("{\"class\":\"dog\"}"));
+            await storage.WriteAsync(Rpo.Pipeline.Storage.StorageLayout.SubjectFile("dog2", "1.jpg"), Encoding.UTF8.GetBytes("another subject"));
+
+            var inputs = await RunInputs.ReadAsync(storage, "dog");
+
+            Assert.Equal(
+                [RunInput.FromBytes("1.jpg", Encoding.UTF8.GetBytes("first image")), RunInput.FromBytes("subject.json", Encoding.UTF8.GetBytes("{\"class\":\"dog\"}"))],
+                inputs);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}

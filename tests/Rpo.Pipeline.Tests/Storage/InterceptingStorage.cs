@@ -12,6 +12,9 @@ internal sealed class InterceptingStorage(IBlobStorage inner) : IBlobStorage
 {
     public Func<BlobRef, Task>? BeforeRead { get; init; }
 
+    /// <summary>Runs once the inner store has answered a read (the reader then holds what it read).</summary>
+    public Func<BlobRef, Task>? AfterRead { get; init; }
+
     public Func<BlobRef, WriteCondition, Task>? BeforeWrite { get; init; }
 
     public string Location => inner.Location;
@@ -31,25 +34,33 @@ internal sealed class InterceptingStorage(IBlobStorage inner) : IBlobStorage
     public async Task<BlobETag?> GetETagAsync(BlobRef blob, CancellationToken cancellationToken = default)
     {
         await Read(blob);
-        return await inner.GetETagAsync(blob, cancellationToken);
+        var result = await inner.GetETagAsync(blob, cancellationToken);
+        await Done(blob);
+        return result;
     }
 
     public async Task<Stream> OpenReadAsync(BlobRef blob, CancellationToken cancellationToken = default)
     {
         await Read(blob);
-        return await inner.OpenReadAsync(blob, cancellationToken);
+        var result = await inner.OpenReadAsync(blob, cancellationToken);
+        await Done(blob);
+        return result;
     }
 
     public async Task<BlobData> ReadAsync(BlobRef blob, CancellationToken cancellationToken = default)
     {
         await Read(blob);
-        return await inner.ReadAsync(blob, cancellationToken);
+        var result = await inner.ReadAsync(blob, cancellationToken);
+        await Done(blob);
+        return result;
     }
 
     public async Task<BlobData?> TryReadAsync(BlobRef blob, CancellationToken cancellationToken = default)
     {
         await Read(blob);
-        return await inner.TryReadAsync(blob, cancellationToken);
+        var result = await inner.TryReadAsync(blob, cancellationToken);
+        await Done(blob);
+        return result;
     }
 
     public async Task<BlobETag> WriteAsync(BlobRef blob, Stream content, WriteCondition? condition = null, CancellationToken cancellationToken = default)
@@ -67,6 +78,8 @@ internal sealed class InterceptingStorage(IBlobStorage inner) : IBlobStorage
     public Task<bool> DeleteAsync(BlobRef blob, CancellationToken cancellationToken = default) => inner.DeleteAsync(blob, cancellationToken);
 
     private Task Read(BlobRef blob) => BeforeRead?.Invoke(blob) ?? Task.CompletedTask;
+
+    private Task Done(BlobRef blob) => AfterRead?.Invoke(blob) ?? Task.CompletedTask;
 
     private Task Write(BlobRef blob, WriteCondition? condition) => BeforeWrite?.Invoke(blob, condition ?? WriteCondition.None) ?? Task.CompletedTask;
 }

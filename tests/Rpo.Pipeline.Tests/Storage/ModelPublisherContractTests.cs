@@ -106,7 +106,7 @@ public abstract class ModelPublisherContractTests : IAsyncLifetime
         var before = Run("before");
         await publisher0.PublishAsync(Manifest(before), Files(before));
 
-        // Both publishers read latest.json before either writes anything: they really overlap.
+        // Neither publisher goes on until both have read latest.json: they really overlap.
         var bothRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var readers = 0;
         async Task Gate(BlobRef blob)
@@ -123,8 +123,8 @@ public abstract class ModelPublisherContractTests : IAsyncLifetime
         }
 
         var (a, b) = (Run("a"), Run("b"));
-        var publisherA = new ModelPublisher(new InterceptingStorage(_under!.OpenAnother()) { BeforeRead = Gate });
-        var publisherB = new ModelPublisher(new InterceptingStorage(_under!.OpenAnother()) { BeforeRead = Gate });
+        var publisherA = new ModelPublisher(new InterceptingStorage(_under!.OpenAnother()) { AfterRead = Gate });
+        var publisherB = new ModelPublisher(new InterceptingStorage(_under!.OpenAnother()) { AfterRead = Gate });
 
         var results = await Task.WhenAll(
             Task.Run(() => publisherA.PublishAsync(Manifest(a), Files(a))),

@@ -9,7 +9,9 @@ namespace Rpo.Pipeline.Storage;
 /// Writes go to a temporary file beside the target and are renamed over it, so readers see whole files only. The
 /// condition check and the rename of a conditional write happen under an exclusive lock file (in
 /// <c>{root}/.rpo-locks/</c>, one of a fixed set chosen by the blob's name), which holds across processes; the version
-/// token is the SHA-256 of the content, so If-Match compares what a reader actually read.
+/// token is the SHA-256 of the content, so If-Match compares what a reader actually read. Unlike Azure, rewriting the
+/// same bytes keeps the version; latest.json never repeats its bytes (each names a new version and time), so the
+/// publishing protocol is unaffected. A blob cannot share its name with a folder here ("a" and "a/b"), as it can in Azure.
 /// </summary>
 public sealed class LocalFolderStorage : IBlobStorage
 {

@@ -48,11 +48,14 @@ public static class ModuleWeights
         }
     }
 
-    /// <summary>Saves the state dict (dtype as it is in the module) with the hub's <c>format: pt</c> metadata.</summary>
-    public static void Save(nn.Module module, string file, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>
+    /// Saves the state dict with the hub's <c>format: pt</c> metadata, floating tensors in <paramref name="floatDtype"/>
+    /// (e.g. fp16 checkpoints) or as they are in the module.
+    /// </summary>
+    public static void Save(nn.Module module, string file, IReadOnlyDictionary<string, string>? metadata = null, ScalarType? floatDtype = null)
     {
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["format"] = "pt" };
-        SafeTensorsWriter.Write(file, module.state_dict(), meta);
+        SafeTensorsWriter.Write(file, module.state_dict(), meta, floatDtype);
     }
 
     static string Describe(nn.Module module, List<SafeTensorsFile> files, List<string> missing, List<string> unexpected, List<string> problems)

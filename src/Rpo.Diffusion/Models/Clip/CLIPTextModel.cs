@@ -46,6 +46,14 @@ public sealed class CLIPTextModel : nn.Module
     }
 
     /// <summary>Strict by-name load; drops <see cref="LegacyPositionIdsKey"/>, which the reference recomputes.</summary>
+    /// <summary>Writes <c>config.json</c> and <c>model.safetensors</c> as transformers' <c>save_pretrained</c>.</summary>
+    public void SavePretrained(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        ConfigWriter.WriteTransformers(Config, Path.Combine(folder, "config.json"), nameof(CLIPTextModel), "clip_text_model");
+        ModuleWeights.Save(this, Path.Combine(folder, "model.safetensors"));
+    }
+
     public void LoadWeights(string file) => ModuleWeights.Load(this, file, key => key == LegacyPositionIdsKey ? null : key);
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Rpo.Diffusion.Configs;
 using TorchSharp;
 using TorchSharp.Modules;
 using Rpo.Diffusion.Models.Blocks;
@@ -121,6 +122,17 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         }
         model.eval();
         return model;
+    }
+
+    /// <summary>
+    /// Writes <c>config.json</c> and <c>diffusion_pytorch_model.safetensors</c> as diffusers' <c>save_pretrained</c>,
+    /// so the folder loads in diffusers and here; <paramref name="dtype"/> stores the weights in another precision.
+    /// </summary>
+    public void SavePretrained(string folder, ScalarType? dtype = null)
+    {
+        Directory.CreateDirectory(folder);
+        ConfigWriter.WriteDiffusers(Config, Path.Combine(folder, "config.json"), nameof(UNet2DConditionModel));
+        ModuleWeights.Save(this, Path.Combine(folder, "diffusion_pytorch_model.safetensors"), floatDtype: dtype);
     }
 
     /// <summary>The noise (or v) prediction.</summary>

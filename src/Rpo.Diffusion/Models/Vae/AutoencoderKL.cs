@@ -1,3 +1,4 @@
+using Rpo.Diffusion.Configs;
 using System.Text.RegularExpressions;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -75,6 +76,14 @@ public sealed partial class AutoencoderKL : nn.Module<Tensor, Tensor>
 
     [GeneratedRegex(@"^(.*\.attentions\.\d+\.)(query|key|value|proj_attn)\.(weight|bias)$")]
     private static partial Regex LegacyAttentionKey();
+
+    /// <summary>Writes <c>config.json</c> and <c>diffusion_pytorch_model.safetensors</c> as diffusers' <c>save_pretrained</c>.</summary>
+    public void SavePretrained(string folder, ScalarType? dtype = null)
+    {
+        Directory.CreateDirectory(folder);
+        ConfigWriter.WriteDiffusers(Config, Path.Combine(folder, "config.json"), nameof(AutoencoderKL));
+        ModuleWeights.Save(this, Path.Combine(folder, "diffusion_pytorch_model.safetensors"), floatDtype: dtype);
+    }
 
     /// <summary>The posterior over latents for images in [-1, 1], [B, in_channels, H, W].</summary>
     public DiagonalGaussianDistribution Encode(Tensor images)

@@ -14,6 +14,7 @@ public static class RpoApp
         root.Subcommands.Add(FixtureCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(InitModelCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 

@@ -31,6 +31,13 @@ public static class TinyStableDiffusion
         "a [V] backpack on top of a dirt road", "a [V] backpack on top of a white rug", "high quality digital painting",
     ];
 
+    /// <summary>The tiny UNet: SD 1.x layout (1×1-conv projections, 8 heads), 32×32 latents.</summary>
+    public static UNet2DConditionConfig UnetConfig => UNet2DConditionConfig.Parse("""
+            {"sample_size": 32, "in_channels": 4, "out_channels": 4, "block_out_channels": [32, 64], "layers_per_block": 2,
+             "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"], "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
+             "attention_head_dim": 8, "cross_attention_dim": 32, "norm_num_groups": 32, "use_linear_projection": false}
+            """);
+
     /// <summary>Writes a complete diffusers folder (model_index.json, unet, vae, text_encoder, tokenizer, scheduler).</summary>
     public static void Write(string folder, int seed = 0)
     {
@@ -45,11 +52,6 @@ public static class TinyStableDiffusion
             NumAttentionHeads = 4, MaxPositionEmbeddings = 77, HiddenAct = "quick_gelu",
             BosTokenId = vocabSize - 2, EosTokenId = vocabSize - 1, PadTokenId = vocabSize - 1,
         };
-        var unetConfig = UNet2DConditionConfig.Parse("""
-            {"sample_size": 32, "in_channels": 4, "out_channels": 4, "block_out_channels": [32, 64], "layers_per_block": 2,
-             "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"], "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
-             "attention_head_dim": 8, "cross_attention_dim": 32, "norm_num_groups": 32, "use_linear_projection": false}
-            """);
         var vaeConfig = AutoencoderKLConfig.Parse("""
             {"sample_size": 64, "in_channels": 3, "out_channels": 3, "latent_channels": 4, "block_out_channels": [32, 64],
              "layers_per_block": 1, "norm_num_groups": 32,
@@ -60,7 +62,7 @@ public static class TinyStableDiffusion
         manual_seed(seed);
         using (var textEncoder = new CLIPTextModel(textConfig)) textEncoder.SavePretrained(Path.Combine(folder, "text_encoder"));
         manual_seed(seed + 1);
-        using (var unet = new UNet2DConditionModel(unetConfig)) unet.SavePretrained(Path.Combine(folder, "unet"));
+        using (var unet = new UNet2DConditionModel(UnetConfig)) unet.SavePretrained(Path.Combine(folder, "unet"));
         manual_seed(seed + 2);
         using (var vae = new AutoencoderKL(vaeConfig)) vae.SavePretrained(Path.Combine(folder, "vae"));
 

@@ -1,5 +1,6 @@
 using Rpo.Diffusion.Configs;
 using Rpo.Rewards.Encoders.Align;
+using Rpo.Rewards.Encoders.Clip;
 using Rpo.Rewards.Encoders.Vit;
 using static TorchSharp.torch;
 
@@ -27,6 +28,40 @@ public class FullSizeConfigTests
          "intermediate_size": 1536, "hidden_act": "gelu", "image_size": 224, "patch_size": 16, "qkv_bias": true,
          "layer_norm_eps": 1e-12}
         """;
+
+    // openai/clip-vit-base-patch16: the values of its config.json that differ from the class defaults.
+    const string ClipVitB16Config = """
+        {"model_type": "clip", "projection_dim": 512, "logit_scale_init_value": 2.6592,
+         "text_config": {"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 8, "num_hidden_layers": 12,
+                         "max_position_embeddings": 77, "vocab_size": 49408, "bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1},
+         "vision_config": {"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12, "num_hidden_layers": 12,
+                           "image_size": 224, "patch_size": 16}}
+        """;
+
+    [Fact]
+    public void Clip_vit_b16_has_the_published_keys_and_149_6_million_parameters()
+    {
+        var config = ConfigJson.Parse<CLIPConfig>(ClipVitB16Config);
+        using var model = WithDefaultDevice(META, () => new CLIPModel(config));
+        var state = model.state_dict();
+        Assert.Equal(TorchSharp.DeviceType.META, state["logit_scale"].device_type);
+        Assert.Equal(149_620_737, model.parameters().Sum(p => p.numel()));
+        Assert.Equal([768, 3, 16, 16], state["vision_model.embeddings.patch_embedding.weight"].shape);
+        Assert.DoesNotContain("vision_model.embeddings.patch_embedding.bias", state.Keys);
+        Assert.Equal([768], state["vision_model.embeddings.class_embedding"].shape);
+        Assert.Equal([197, 768], state["vision_model.embeddings.position_embedding.weight"].shape);
+        Assert.Contains("vision_model.pre_layrnorm.weight", state.Keys);
+        Assert.Contains("vision_model.post_layernorm.bias", state.Keys);
+        Assert.Contains("vision_model.encoder.layers.11.self_attn.k_proj.weight", state.Keys);
+        Assert.Contains("text_model.encoder.layers.11.mlp.fc2.bias", state.Keys);
+        Assert.Equal([49408, 512], state["text_model.embeddings.token_embedding.weight"].shape);
+        Assert.Equal([512, 768], state["visual_projection.weight"].shape);
+        Assert.Equal([512, 512], state["text_projection.weight"].shape);
+        Assert.DoesNotContain("text_projection.bias", state.Keys);
+        Assert.Empty(state["logit_scale"].shape);
+        // text 2 + 12 x 16 + 2, vision 3 + 2 + 12 x 16 + 2, projections 2, logit_scale 1.
+        Assert.Equal(398, state.Count);
+    }
 
     [Fact]
     public void Align_base_has_efficientnet_b7_blocks_and_bert_base()

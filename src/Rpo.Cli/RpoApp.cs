@@ -12,6 +12,8 @@ public static class RpoApp
         var root = new RootCommand("rpo: personalise Stable Diffusion for one subject with RPO (Reward Preference Optimization).");
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(FixtureCommand.Create());
+        root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 

@@ -60,7 +60,7 @@ public sealed class LambdaHarmonicReward
         var sTxt = TextScore(textFeatures, imageFeatures);
         var reward = Combine(sImg, sTxt, lambda);
         var perImageTexts = texts.Count == 1 ? Enumerable.Repeat(texts[0], images.Count).ToList() : texts;
-        return new RewardScores(perImageTexts, lambda, sImg.data<float>().ToArray(), sTxt.data<float>().ToArray(), reward.data<float>().ToArray());
+        return new RewardScores(perImageTexts, lambda, ToArray(sImg), ToArray(sTxt), ToArray(reward));
     }
 
     /// <summary>cos_i2i: [R, D] references x [N, D] images -> [R, N] cosine similarities.</summary>
@@ -135,6 +135,9 @@ public sealed class LambdaHarmonicReward
         var sTxt = TextScore(textFeatures, paired);
         return (index.MoveToOuterDisposeScope(), sImg.MoveToOuterDisposeScope(), sTxt.MoveToOuterDisposeScope());
     }
+
+    // Features may live on an accelerator; the scores come back as plain float32 values.
+    static float[] ToArray(Tensor t) => t.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
 
     public static void ValidateLambda(double lambda)
     {

@@ -75,3 +75,32 @@ public class ScoreCommandTests
     public async Task Bench_score_refuses_an_unknown_encoder() =>
         Assert.Equal(ExitCodes.Usage, await RpoApp.RunAsync(["bench", "score", "--encoder", "resnet"]));
 }
+
+public class ScoreOnDreamBenchTests
+{
+    [Fact]
+    public async Task Scores_dreambench_photos_with_the_tiny_align_model()
+    {
+        string dataset = Path.Combine(TestPaths.DreamBench, "dataset");
+        string json = Path.Combine(Directory.CreateTempSubdirectory("rpo-score-db-").FullName, "scores.json");
+        try
+        {
+            int rc = await RpoApp.RunAsync([
+                "score", "--reference", Path.Combine(dataset, "dog"), "--images", Path.Combine(dataset, "dog2"),
+                "--prompt", "a [V] dog on the beach", "--reward-model", TestPaths.Fixture("reward-align-tiny"), "--json", json]);
+            Assert.Equal(ExitCodes.Ok, rc);
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var images = doc.RootElement.GetProperty("images").EnumerateArray().ToList();
+            Assert.Equal(Directory.GetFiles(Path.Combine(dataset, "dog2"), "*.jpg").Length, images.Count);
+            Assert.All(images, i =>
+            {
+                Assert.Equal("a dog on the beach", i.GetProperty("text").GetString());
+                Assert.InRange(i.GetProperty("reward").GetDouble(), 0, 1);
+            });
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(json)!, recursive: true);
+        }
+    }
+}

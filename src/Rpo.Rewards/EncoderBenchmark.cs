@@ -33,29 +33,6 @@ public static class EncoderBenchmark
 {
     public static IReadOnlyList<string> Encoders { get; } = ["clip", "align", "dino"];
 
-    /// <summary>openai/clip-vit-base-patch16's config.json (the values that differ from the class defaults).</summary>
-    public const string ClipVitB16Config = """
-        {"model_type": "clip", "projection_dim": 512, "logit_scale_init_value": 2.6592,
-         "text_config": {"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 8, "num_hidden_layers": 12,
-                         "max_position_embeddings": 77, "vocab_size": 49408, "bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1},
-         "vision_config": {"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12, "num_hidden_layers": 12,
-                           "image_size": 224, "patch_size": 16}}
-        """;
-
-    /// <summary>kakaobrain/align-base's config.json (EfficientNet-B7 at 289, BERT-base, projection 640).</summary>
-    public const string AlignBaseConfig = """
-        {"model_type": "align", "projection_dim": 640, "temperature_init_value": 1.0,
-         "text_config": {"model_type": "align_text_model"},
-         "vision_config": {"model_type": "align_vision_model", "image_size": 289, "hidden_dim": 640, "depthwise_padding": []}}
-        """;
-
-    /// <summary>facebook/dino-vits16's config.json.</summary>
-    public const string DinoVitS16Config = """
-        {"model_type": "vit", "hidden_size": 384, "num_hidden_layers": 12, "num_attention_heads": 6,
-         "intermediate_size": 1536, "hidden_act": "gelu", "image_size": 224, "patch_size": 16, "qkv_bias": true,
-         "layer_norm_eps": 1e-12}
-        """;
-
     /// <summary>Measures one encoder ("clip", "align" or "dino"): <paramref name="runs"/> timed runs of one batch.</summary>
     public static EncoderThroughput Measure(string encoder, int batchSize, int runs, int seed = 0)
     {
@@ -86,19 +63,19 @@ public static class EncoderBenchmark
         {
             case "clip":
             {
-                var m = new CLIPModel(ConfigJson.Parse<CLIPConfig>(ClipVitB16Config));
+                var m = new CLIPModel(ConfigJson.Parse<CLIPConfig>(PublishedConfigs.ClipVitB16));
                 m.eval();
                 return (m, m.Config.VisionConfig.ImageSize, m.GetImageFeatures);
             }
             case "align":
             {
-                var m = new AlignModel(ConfigJson.Parse<AlignConfig>(AlignBaseConfig));
+                var m = new AlignModel(ConfigJson.Parse<AlignConfig>(PublishedConfigs.AlignBase));
                 m.eval();
                 return (m, m.Config.VisionConfig.ImageSize, m.GetImageFeatures);
             }
             case "dino":
             {
-                var m = new ViTModel(ConfigJson.Parse<ViTConfig>(DinoVitS16Config));
+                var m = new ViTModel(ConfigJson.Parse<ViTConfig>(PublishedConfigs.DinoVitS16));
                 m.eval();
                 return (m, m.Config.ImageSize, m.ClsFeatures);
             }

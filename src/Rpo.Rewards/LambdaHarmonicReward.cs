@@ -5,7 +5,17 @@ namespace Rpo.Rewards;
 
 /// <summary>The reward of each scored image (all arrays one entry per image).</summary>
 /// <param name="Texts">the text each image was scored against (after <see cref="PromptText"/>)</param>
-public sealed record RewardScores(IReadOnlyList<string> Texts, double Lambda, float[] SImg, float[] STxt, float[] Reward);
+public sealed record RewardScores(IReadOnlyList<string> Texts, double Lambda, float[] SImg, float[] STxt, float[] Reward)
+{
+    /// <summary>The same images at another λ (s_img and s_txt do not depend on λ, so nothing is encoded again).</summary>
+    public RewardScores At(double lambda)
+    {
+        using var sImg = tensor(SImg);
+        using var sTxt = tensor(STxt);
+        using var reward = LambdaHarmonicReward.Combine(sImg, sTxt, lambda);
+        return this with { Lambda = lambda, Reward = reward.data<float>().ToArray() };
+    }
+}
 
 /// <summary>
 /// The λ-Harmonic reward of RPO (ARCHITECTURE.md step 2; RPO's <c>evaluation_metrics.RewardModel</c>, rtype "mix"):

@@ -14,34 +14,10 @@ namespace Rpo.Rewards.Tests.Encoders;
 [Collection(nameof(MetaDeviceCollection))]
 public class FullSizeConfigTests
 {
-    // kakaobrain/align-base: transformers' convert_align_tf_to_hf.py takes EfficientNet-B7 with image_size 289 and
-    // hidden_dim 640, BERT-base, projection_dim 640; config.json lists only what differs from the class defaults.
-    const string AlignBaseConfig = """
-        {"model_type": "align", "projection_dim": 640, "temperature_init_value": 1.0,
-         "text_config": {"model_type": "align_text_model"},
-         "vision_config": {"model_type": "align_vision_model", "image_size": 289, "hidden_dim": 640, "depthwise_padding": []}}
-        """;
-
-    // facebook/dino-vits16 (ViT-S/16).
-    const string DinoVitS16Config = """
-        {"model_type": "vit", "hidden_size": 384, "num_hidden_layers": 12, "num_attention_heads": 6,
-         "intermediate_size": 1536, "hidden_act": "gelu", "image_size": 224, "patch_size": 16, "qkv_bias": true,
-         "layer_norm_eps": 1e-12}
-        """;
-
-    // openai/clip-vit-base-patch16: the values of its config.json that differ from the class defaults.
-    const string ClipVitB16Config = """
-        {"model_type": "clip", "projection_dim": 512, "logit_scale_init_value": 2.6592,
-         "text_config": {"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 8, "num_hidden_layers": 12,
-                         "max_position_embeddings": 77, "vocab_size": 49408, "bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1},
-         "vision_config": {"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12, "num_hidden_layers": 12,
-                           "image_size": 224, "patch_size": 16}}
-        """;
-
     [Fact]
     public void Clip_vit_b16_has_the_published_keys_and_149_6_million_parameters()
     {
-        var config = ConfigJson.Parse<CLIPConfig>(ClipVitB16Config);
+        var config = ConfigJson.Parse<CLIPConfig>(PublishedConfigs.ClipVitB16);
         using var model = WithDefaultDevice(META, () => new CLIPModel(config));
         var state = model.state_dict();
         Assert.Equal(TorchSharp.DeviceType.META, state["logit_scale"].device_type);
@@ -66,7 +42,7 @@ public class FullSizeConfigTests
     [Fact]
     public void Align_base_has_efficientnet_b7_blocks_and_bert_base()
     {
-        var config = ConfigJson.Parse<AlignConfig>(AlignBaseConfig);
+        var config = ConfigJson.Parse<AlignConfig>(PublishedConfigs.AlignBase);
         using var model = WithDefaultDevice(META, () => new AlignModel(config));
         var state = model.state_dict();
         Assert.Equal(TorchSharp.DeviceType.META, state["temperature"].device_type);
@@ -83,7 +59,7 @@ public class FullSizeConfigTests
     [Fact]
     public void Dino_vit_s16_has_21_7_million_parameters()
     {
-        var config = ConfigJson.Parse<ViTConfig>(DinoVitS16Config);
+        var config = ConfigJson.Parse<ViTConfig>(PublishedConfigs.DinoVitS16);
         using var model = WithDefaultDevice(META, () => new ViTModel(config));
         Assert.Equal(21_665_664, model.parameters().Sum(p => p.numel()));
         Assert.Equal([1, 197, 384], model.state_dict()["embeddings.position_embeddings"].shape);

@@ -47,6 +47,8 @@ public class RewardModelTests
         Parity.AssertClose(fixture, "s_img", TorchSharp.torch.tensor(scores.SImg));
         Parity.AssertClose(fixture, "s_txt", TorchSharp.torch.tensor(scores.STxt));
         Parity.AssertClose(fixture, "reward.0.3", TorchSharp.torch.tensor(scores.Reward));
+        Parity.AssertClose(fixture, "reward.0.7", TorchSharp.torch.tensor(scores.At(0.7).Reward));
+        Parity.AssertClose(fixture, "reward.1", TorchSharp.torch.tensor(scores.At(1).Reward));
     }
 
     [Fact]

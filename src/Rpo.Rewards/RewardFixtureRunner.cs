@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Rpo.Diffusion.Parity;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Rpo.Rewards;
@@ -21,6 +22,7 @@ public sealed class RewardFixtureRunner : IFixtureRunner
         if (fixture.Json.TryGetProperty("encoder", out var encoder) && encoder.GetString() is { } named
             && !string.Equals(named, model.Kind.ToString(), StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{fixture.Name}: case.json names encoder '{named}' but the folder holds a {model.Kind} model.");
+        FixtureImages.CheckDecodedJpegs(fixture);
         var references = RewardModel.ReadImages(FixtureImages.Files(fixture, "reference"));
         var candidates = RewardModel.ReadImages(FixtureImages.Files(fixture, "candidates"));
         var texts = FixtureImages.Strings(fixture, "text_prompts");
@@ -78,6 +80,27 @@ public static class FixtureImages
             .ToList();
         if (files.Count == 0) throw new InvalidDataException($"{fixture.Name}: case.json lists no '{role}' images.");
         return files;
+    }
+
+    /// <summary>
+    /// Checks the decoded JPEGs a case stores (<c>input.jpeg_rgb.&lt;role&gt;_&lt;NN&gt;</c>, [H, W, 3] uint8 values)
+    /// against our decoder, so a decoder difference is reported as such rather than as a feature mismatch.
+    /// </summary>
+    public static void CheckDecodedJpegs(FixtureCase fixture)
+    {
+        const string prefix = "jpeg_rgb.";
+        foreach (var (name, expected) in fixture.Inputs.Where(i => i.Key.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            string id = name[prefix.Length..];
+            int cut = id.LastIndexOf('_');
+            string role = id[..cut], stem = id[(cut + 1)..];
+            var file = Files(fixture, role).FirstOrDefault(f => Path.GetFileNameWithoutExtension(f) == stem)
+                ?? throw new InvalidDataException($"{fixture.Name}: input {name} names no listed '{role}' image '{stem}'.");
+            var image = Diffusion.Imaging.ImageFile.ReadRgb(file);
+            using var got = torch.tensor(image.Pixels, [image.Height, image.Width, 3]).to_type(ScalarType.Int64);
+            if (!got.shape.SequenceEqual(expected.shape) || !got.eq(expected).all().item<bool>())
+                throw new InvalidDataException($"{fixture.Name}: {file} decodes differently from the reference's libjpeg-turbo pixels ({name}).");
+        }
     }
 
     public static IReadOnlyList<string> Strings(FixtureCase fixture, string property) =>

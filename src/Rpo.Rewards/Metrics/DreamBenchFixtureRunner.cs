@@ -15,6 +15,7 @@ public sealed class DreamBenchFixtureRunner : IFixtureRunner
     public IReadOnlyDictionary<string, Tensor> Run(FixtureCase fixture)
     {
         using var evaluator = DreamBenchEvaluator.FromPretrained(Path.Combine(fixture.Folder, "clip"), Path.Combine(fixture.Folder, "dino"));
+        FixtureImages.CheckDecodedJpegs(fixture);
         var references = RewardModel.ReadImages(FixtureImages.Files(fixture, "reference"));
         var generated = RewardModel.ReadImages(FixtureImages.Files(fixture, "generated"));
         var texts = FixtureImages.Strings(fixture, "text_prompts");

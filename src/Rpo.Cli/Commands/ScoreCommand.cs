@@ -168,7 +168,7 @@ public static class ScoreCommand
         {
             return RewardModel.FromPretrained(folder);
         }
-        catch (Exception e) when (e is FileNotFoundException or NotSupportedException or InvalidDataException or Rpo.Diffusion.Weights.WeightLoadException or JsonException)
+        catch (Exception e) when (e is FileNotFoundException or NotSupportedException or InvalidDataException or ArgumentException or Rpo.Diffusion.Weights.WeightLoadException or JsonException)
         {
             throw new UserError($"cannot load the reward model {folder}: {e.Message}");
         }

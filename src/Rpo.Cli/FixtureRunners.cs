@@ -1,5 +1,8 @@
 using Rpo.Diffusion.Parity;
+using Rpo.Rewards;
 using Rpo.Rewards.Encoders;
+using Rpo.Rewards.Encoders.Clip;
+using Rpo.Rewards.Metrics;
 
 namespace Rpo.Cli;
 
@@ -11,5 +14,8 @@ public static class FixtureRunners
         .. DiffusionFixtureRunners.All(),
         new ViTFixtureRunner(),
         new AlignFixtureRunner(),
+        new ClipFixtureRunner(),
+        new RewardFixtureRunner(),
+        new DreamBenchFixtureRunner(),
     ];
 }

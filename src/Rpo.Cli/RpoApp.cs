@@ -14,7 +14,8 @@ public static class RpoApp
         root.Subcommands.Add(FixtureCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(InitModelCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create(BenchGenerateCommand.Create()));
         return root;
     }
 

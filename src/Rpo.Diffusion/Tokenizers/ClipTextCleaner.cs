@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Rpo.Diffusion.Text;
 
 namespace Rpo.Diffusion.Tokenizers;
 
@@ -26,7 +27,7 @@ public static class ClipTextCleaner
             else cleaned.Append(rune.ToString());
         }
         // Not string.Normalize: under InvariantGlobalization it leaves non-ASCII text unnormalised.
-        string normalized = UnicodeNfc.Normalize(cleaned.ToString());
+        string normalized = UnicodeNormalization.Nfc(cleaned.ToString());
         return string.Join(' ', SplitOnPythonWhitespace(normalized).Select(PythonLower));
     }
 
@@ -45,19 +46,7 @@ public static class ClipTextCleaner
     }
 
     /// <summary>Whether Unicode 14, the version of the reference's Python, had not assigned the code point yet.</summary>
-    public static bool IsUnassignedInReference(int cp)
-    {
-        var ranges = ReferenceUnicodeData.UnassignedRanges;
-        int lo = 0, hi = ranges.Length / 2 - 1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) / 2;
-            if (cp < ranges[2 * mid]) hi = mid - 1;
-            else if (cp > ranges[2 * mid + 1]) lo = mid + 1;
-            else return true;
-        }
-        return false;
-    }
+    public static bool IsUnassignedInReference(int cp) => UnicodeNormalization.IsUnassignedInReference(cp);
 
     // BasicTokenizer._is_chinese_char: the CJK Unified Ideographs blocks (not Hangul, Hiragana or Katakana).
     static bool IsCjkIdeograph(int cp) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Rpo.Diffusion.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -198,7 +199,7 @@ public sealed class BertWordPieceTokenizer
             else
                 cleaned.Append(rune.ToString());
         }
-        var normalized = UnicodeNormalizer.Nfc(cleaned.ToString());
+        var normalized = UnicodeNormalization.Nfc(cleaned.ToString());
 
         var split = new List<string>();
         foreach (var original in WhitespaceSplit(normalized))
@@ -280,7 +281,7 @@ public sealed class BertWordPieceTokenizer
 
     private static string RemoveAccents(string token)
     {
-        var decomposed = UnicodeNormalizer.Nfd(token);
+        var decomposed = UnicodeNormalization.Nfd(token);
         var sb = new StringBuilder(decomposed.Length);
         foreach (var rune in decomposed.EnumerateRunes())
             if (Rune.GetUnicodeCategory(rune) != UnicodeCategory.NonSpacingMark)

@@ -1,5 +1,6 @@
 using Rpo.Diffusion.Parity;
 using Rpo.Rewards.Encoders;
+using Rpo.Rewards.Encoders.Clip;
 using Rpo.Tests.Shared;
 
 namespace Rpo.Rewards.Tests.Encoders;
@@ -9,9 +10,10 @@ public class EncoderFixtureRunnerTests
     [Theory]
     [InlineData("vit-dino-tiny")]
     [InlineData("align-tiny")]
+    [InlineData("clip-tiny")]
     public void Fixture_check_passes_every_output(string name)
     {
-        var check = new FixtureCheck([new ViTFixtureRunner(), new AlignFixtureRunner()]);
+        var check = new FixtureCheck([new ViTFixtureRunner(), new AlignFixtureRunner(), new ClipFixtureRunner()]);
         var report = check.Check(TestPaths.Fixture(name));
         foreach (var c in report.Comparisons)
             Console.WriteLine($"[{name}] {c}");

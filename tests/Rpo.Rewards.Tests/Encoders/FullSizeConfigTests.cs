@@ -1,5 +1,6 @@
 using Rpo.Diffusion.Configs;
 using Rpo.Rewards.Encoders.Align;
+using Rpo.Rewards.Encoders.Clip;
 using Rpo.Rewards.Encoders.Vit;
 using static TorchSharp.torch;
 
@@ -13,25 +14,35 @@ namespace Rpo.Rewards.Tests.Encoders;
 [Collection(nameof(MetaDeviceCollection))]
 public class FullSizeConfigTests
 {
-    // kakaobrain/align-base: transformers' convert_align_tf_to_hf.py takes EfficientNet-B7 with image_size 289 and
-    // hidden_dim 640, BERT-base, projection_dim 640; config.json lists only what differs from the class defaults.
-    const string AlignBaseConfig = """
-        {"model_type": "align", "projection_dim": 640, "temperature_init_value": 1.0,
-         "text_config": {"model_type": "align_text_model"},
-         "vision_config": {"model_type": "align_vision_model", "image_size": 289, "hidden_dim": 640, "depthwise_padding": []}}
-        """;
-
-    // facebook/dino-vits16 (ViT-S/16).
-    const string DinoVitS16Config = """
-        {"model_type": "vit", "hidden_size": 384, "num_hidden_layers": 12, "num_attention_heads": 6,
-         "intermediate_size": 1536, "hidden_act": "gelu", "image_size": 224, "patch_size": 16, "qkv_bias": true,
-         "layer_norm_eps": 1e-12}
-        """;
+    [Fact]
+    public void Clip_vit_b16_has_the_published_keys_and_149_6_million_parameters()
+    {
+        var config = ConfigJson.Parse<CLIPConfig>(PublishedConfigs.ClipVitB16);
+        using var model = WithDefaultDevice(META, () => new CLIPModel(config));
+        var state = model.state_dict();
+        Assert.Equal(TorchSharp.DeviceType.META, state["logit_scale"].device_type);
+        Assert.Equal(149_620_737, model.parameters().Sum(p => p.numel()));
+        Assert.Equal([768, 3, 16, 16], state["vision_model.embeddings.patch_embedding.weight"].shape);
+        Assert.DoesNotContain("vision_model.embeddings.patch_embedding.bias", state.Keys);
+        Assert.Equal([768], state["vision_model.embeddings.class_embedding"].shape);
+        Assert.Equal([197, 768], state["vision_model.embeddings.position_embedding.weight"].shape);
+        Assert.Contains("vision_model.pre_layrnorm.weight", state.Keys);
+        Assert.Contains("vision_model.post_layernorm.bias", state.Keys);
+        Assert.Contains("vision_model.encoder.layers.11.self_attn.k_proj.weight", state.Keys);
+        Assert.Contains("text_model.encoder.layers.11.mlp.fc2.bias", state.Keys);
+        Assert.Equal([49408, 512], state["text_model.embeddings.token_embedding.weight"].shape);
+        Assert.Equal([512, 768], state["visual_projection.weight"].shape);
+        Assert.Equal([512, 512], state["text_projection.weight"].shape);
+        Assert.DoesNotContain("text_projection.bias", state.Keys);
+        Assert.Empty(state["logit_scale"].shape);
+        // text 2 + 12 x 16 + 2, vision 3 + 2 + 12 x 16 + 2, projections 2, logit_scale 1.
+        Assert.Equal(398, state.Count);
+    }
 
     [Fact]
     public void Align_base_has_efficientnet_b7_blocks_and_bert_base()
     {
-        var config = ConfigJson.Parse<AlignConfig>(AlignBaseConfig);
+        var config = ConfigJson.Parse<AlignConfig>(PublishedConfigs.AlignBase);
         using var model = WithDefaultDevice(META, () => new AlignModel(config));
         var state = model.state_dict();
         Assert.Equal(TorchSharp.DeviceType.META, state["temperature"].device_type);
@@ -48,7 +59,7 @@ public class FullSizeConfigTests
     [Fact]
     public void Dino_vit_s16_has_21_7_million_parameters()
     {
-        var config = ConfigJson.Parse<ViTConfig>(DinoVitS16Config);
+        var config = ConfigJson.Parse<ViTConfig>(PublishedConfigs.DinoVitS16);
         using var model = WithDefaultDevice(META, () => new ViTModel(config));
         Assert.Equal(21_665_664, model.parameters().Sum(p => p.numel()));
         Assert.Equal([1, 197, 384], model.state_dict()["embeddings.position_embeddings"].shape);

@@ -31,7 +31,13 @@ public sealed class CLIPEncoder : nn.Module
         foreach (var layer in layers)
         {
             states?.Add(h);
-            h = layer.forward(h, attentionMask, causalAttentionMask);
+            // A scope per layer frees its intermediates as it ends (as PyTorch's reference counting would), so memory
+            // peaks at one layer's activations instead of the whole forward's; superseded outputs are freed unless
+            // the caller asked for them.
+            using var scope = NewDisposeScope();
+            var next = layer.forward(h, attentionMask, causalAttentionMask).MoveToOuterDisposeScope();
+            if (states is null && !ReferenceEquals(h, inputsEmbeds)) h.Dispose();
+            h = next;
         }
         states?.Add(h);
         return new CLIPEncoderOutput(h, states);

@@ -19,8 +19,16 @@ public sealed class AlignTextEncoder : nn.Module<Tensor, Tensor, Tensor>
 
     public override Tensor forward(Tensor hiddenStates, Tensor additiveMask)
     {
+        // A scope per layer frees its intermediates as it ends (as PyTorch's reference counting would), so memory
+        // peaks at one layer's activations instead of the whole forward's; each superseded layer output is freed too.
+        var input = hiddenStates;
         foreach (var block in layer)
-            hiddenStates = block.forward(hiddenStates, additiveMask);
+        {
+            using var scope = torch.NewDisposeScope();
+            var output = block.forward(hiddenStates, additiveMask).MoveToOuterDisposeScope();
+            if (!ReferenceEquals(hiddenStates, input)) hiddenStates.Dispose();
+            hiddenStates = output;
+        }
         return hiddenStates;
     }
 }

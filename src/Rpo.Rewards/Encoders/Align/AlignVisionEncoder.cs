@@ -45,8 +45,16 @@ public sealed class AlignVisionEncoder : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor hiddenStates)
     {
+        // A scope per block frees its intermediates as it ends (as PyTorch's reference counting would), so memory
+        // peaks at one block's activations instead of the whole forward's; each superseded block output is freed too.
+        var input = hiddenStates;
         foreach (var block in blocks)
-            hiddenStates = block.forward(hiddenStates);
+        {
+            using var scope = torch.NewDisposeScope();
+            var output = block.forward(hiddenStates).MoveToOuterDisposeScope();
+            if (!ReferenceEquals(hiddenStates, input)) hiddenStates.Dispose();
+            hiddenStates = output;
+        }
         return hiddenStates;
     }
 }

@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
-using Rpo.Diffusion.Tokenizers;
+using Rpo.Diffusion.Text;
 
-namespace Rpo.Diffusion.Tests.Tokenizers;
+namespace Rpo.Diffusion.Tests.Text;
 
-public class UnicodeNfcTests
+public class UnicodeNormalizationTests
 {
     // Expected values from Python 3.11's unicodedata.normalize("NFC", ...), the reference tokenizer's.
     [Theory]
@@ -28,7 +28,30 @@ public class UnicodeNfcTests
     [InlineData("\u00E9\u0301", "\u00E9\u0301")]
     [InlineData("\u0C46\u0C56", "\u0C48")]
     [InlineData("\u0B47\u0B3E", "\u0B4B")]
-    public void Normalizes_like_python(string input, string expected) => Assert.Equal(expected, UnicodeNfc.Normalize(input));
+    public void Normalizes_like_python(string input, string expected) => Assert.Equal(expected, UnicodeNormalization.Nfc(input));
+
+    // Expected values from Python 3.11's unicodedata.normalize (Unicode 14.0.0): NFC and NFD of the same input.
+    [Theory]
+    [InlineData("e\u0301", "\u00e9", "e\u0301")]
+    [InlineData("\u1e0b\u0323", "\u1e0d\u0307", "d\u0323\u0307")]
+    [InlineData("q\u0307\u0323", "q\u0323\u0307", "q\u0323\u0307")]
+    [InlineData("\uac00\u11a8", "\uac01", "\u1100\u1161\u11a8")]
+    [InlineData("\u1100\u1161\u11a8", "\uac01", "\u1100\u1161\u11a8")]
+    [InlineData("A\u030a\u212b", "\u00c5\u00c5", "A\u030aA\u030a")]
+    [InlineData("\u00c5\u0327", "\u00c5\u0327", "A\u0327\u030a")]
+    [InlineData("\u0344", "\u0308\u0301", "\u0308\u0301")]
+    [InlineData("\ufb01", "\ufb01", "\ufb01")]
+    [InlineData("\u0958", "\u0915\u093c", "\u0915\u093c")]
+    [InlineData("\u2126", "\u03a9", "\u03a9")]
+    [InlineData("\u1e9b\u0323", "\u1e9b\u0323", "\u017f\u0323\u0307")]
+    [InlineData("\u0323\u0301a", "\u0323\u0301a", "\u0323\u0301a")]
+    [InlineData("caf\u00e9 na\u00efve", "caf\u00e9 na\u00efve", "cafe\u0301 nai\u0308ve")]
+    [InlineData("plain ascii", "plain ascii", "plain ascii")]
+    public void Nfc_and_nfd_match_python(string input, string nfc, string nfd)
+    {
+        Assert.Equal(nfc, UnicodeNormalization.Nfc(input));
+        Assert.Equal(nfd, UnicodeNormalization.Nfd(input));
+    }
 
     [Fact]
     public void Every_decomposable_character_normalizes_like_python()
@@ -41,11 +64,11 @@ public class UnicodeNfcTests
         {
             if (cp is >= 0xD800 and <= 0xDFFF) continue;
             string c = char.ConvertFromUtf32(cp);
-            bool selected = cp is >= 0xAC00 and < 0xD7A4 ? cp % 37 == 0 : UnicodeNfc.NormalizeD(c) != c;
+            bool selected = cp is >= 0xAC00 and < 0xD7A4 ? cp % 37 == 0 : UnicodeNormalization.Nfd(c) != c;
             if (!selected) continue;
-            outputs.Add(UnicodeNfc.Normalize(c));
-            outputs.Add(UnicodeNfc.Normalize(c + "\u0301\u0323"));
-            outputs.Add(UnicodeNfc.Normalize(string.Concat(UnicodeNfc.NormalizeD(c).EnumerateRunes().Reverse().Select(r => r.ToString()))));
+            outputs.Add(UnicodeNormalization.Nfc(c));
+            outputs.Add(UnicodeNormalization.Nfc(c + "\u0301\u0323"));
+            outputs.Add(UnicodeNormalization.Nfc(string.Concat(UnicodeNormalization.Nfd(c).EnumerateRunes().Reverse().Select(r => r.ToString()))));
         }
         Assert.Equal(7086, outputs.Count);
         string digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', outputs))));

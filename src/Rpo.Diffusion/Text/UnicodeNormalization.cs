@@ -1,13 +1,14 @@
 using System.Text;
 
-namespace Rpo.Diffusion.Tokenizers;
+namespace Rpo.Diffusion.Text;
 
 /// <summary>
-/// Unicode Normalization Form C (UAX #15: canonical decomposition, canonical ordering, canonical composition) from the
-/// tables in <see cref="ReferenceUnicodeData"/>. The products run with InvariantGlobalization, where
-/// <c>string.Normalize</c> does not normalise non-ASCII text; the tables are Python 3.11's, the reference's.
+/// Unicode canonical normalisation, NFC and NFD (UAX #15: canonical decomposition, canonical ordering, canonical
+/// composition), from the tables in <see cref="ReferenceUnicodeData"/>. The products run with InvariantGlobalization,
+/// where <c>string.Normalize</c> does not normalise non-ASCII text; the tables are Python 3.11's (Unicode 14), the
+/// version both reference tokenizers ran with: CLIP's text cleaning uses NFC, BERT's accent stripping NFD.
 /// </summary>
-public static class UnicodeNfc
+public static class UnicodeNormalization
 {
     const int SBase = 0xAC00, LBase = 0x1100, VBase = 0x1161, TBase = 0x11A7, LCount = 19, VCount = 21, TCount = 28;
     const int NCount = VCount * TCount, SCount = LCount * NCount;
@@ -16,7 +17,7 @@ public static class UnicodeNfc
     static readonly Dictionary<int, (int First, int Second)> Decomposition = new();
     static readonly Dictionary<(int, int), int> Composition = new();
 
-    static UnicodeNfc()
+    static UnicodeNormalization()
     {
         var d = ReferenceUnicodeData.Decompositions;
         for (int i = 0; i < d.Length; i += 4)
@@ -37,7 +38,8 @@ public static class UnicodeNfc
 
     public static int CombiningClass(int cp) => CombiningClasses.TryGetValue(cp, out int c) ? c : 0;
 
-    public static string Normalize(string text)
+    /// <summary>Normalization Form C: canonical decomposition, then canonical composition.</summary>
+    public static string Nfc(string text)
     {
         // Below U+0300 there are no combining marks and every character is its own NFC form.
         bool simple = true;
@@ -50,7 +52,28 @@ public static class UnicodeNfc
     }
 
     /// <summary>Normalization Form D: canonical decomposition in canonical order.</summary>
-    public static string NormalizeD(string text) => ToText(CanonicalDecomposition(text));
+    public static string Nfd(string text)
+    {
+        foreach (char c in text) if (c >= 0xC0) return ToText(CanonicalDecomposition(text));
+        // Below U+00C0 no character has a canonical decomposition.
+        return text;
+    }
+
+    /// <summary>Whether Unicode 14, the version of the reference's Python, had not assigned the code point yet
+    /// (category Cn there; .NET's newer tables may call it a letter).</summary>
+    public static bool IsUnassignedInReference(int cp)
+    {
+        var ranges = ReferenceUnicodeData.UnassignedRanges;
+        int lo = 0, hi = ranges.Length / 2 - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (cp < ranges[2 * mid]) hi = mid - 1;
+            else if (cp > ranges[2 * mid + 1]) lo = mid + 1;
+            else return true;
+        }
+        return false;
+    }
 
     static List<int> CanonicalDecomposition(string text)
     {

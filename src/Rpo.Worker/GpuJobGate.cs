@@ -9,14 +9,27 @@ public sealed class GpuJobGate : IDisposable
 {
     private readonly SemaphoreSlim _semaphore = new(1, 1);
     private int _running;
+    private int _waiting;
 
     /// <summary>True while a job holds the gate (the idle timer does not run then).</summary>
     public bool IsBusy => Volatile.Read(ref _running) != 0;
 
+    /// <summary>Messages waiting for the GPU (for logs and tests).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
     /// <summary>Waits for the GPU; dispose the result to release it.</summary>
     public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
     {
-        await _semaphore.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _semaphore.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
         Volatile.Write(ref _running, 1);
         return new Release(this);
     }

@@ -14,12 +14,20 @@ public sealed class StorageQueueJobResultSink(QueueClient queue) : IJobResultSin
 {
     private readonly QueueClient _queue = queue ?? throw new ArgumentNullException(nameof(queue));
 
-    public static QueueClient CreateClient(Uri queueServiceUri, string queueName, Azure.Core.TokenCredential credential)
+    public static QueueClient CreateClient(Uri queueServiceUri, string queueName, Azure.Core.TokenCredential credential) =>
+        CreateClient(queueServiceUri, queueName, credential, transport: null);
+
+    internal static QueueClient CreateClient(Uri queueServiceUri, string queueName, Azure.Core.TokenCredential credential, Azure.Core.Pipeline.HttpPipelineTransport? transport)
     {
         ArgumentNullException.ThrowIfNull(queueServiceUri);
         ArgumentException.ThrowIfNullOrWhiteSpace(queueName);
-        var service = new QueueServiceClient(queueServiceUri, credential, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        return service.GetQueueClient(queueName);
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        if (transport is not null)
+        {
+            options.Transport = transport;
+        }
+
+        return new QueueServiceClient(queueServiceUri, credential, options).GetQueueClient(queueName);
     }
 
     public async Task OnJobCompletedAsync(JobResult result, CancellationToken cancellationToken)

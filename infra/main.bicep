@@ -88,9 +88,9 @@ var deploymentContainerName = 'app-package'
 var eventGridDeadLetterContainerName = 'eventgrid-deadletter'
 var jobResultsQueueName = 'job-results'
 var jobQueueNames = [
-  'train-jobs'
-  'score-jobs'
-  'generate-jobs'
+  'jobs-train'
+  'jobs-score-checkpoint'
+  'jobs-generate'
 ]
 var modelPublishedTopicName = 'model-published'
 

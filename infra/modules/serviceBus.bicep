@@ -1,5 +1,5 @@
 metadata name = 'Service Bus namespace'
-metadata description = 'The job queues the orchestration sends GPU work to (train-jobs, score-jobs, generate-jobs) and the model-published topic that announces each published model. Local (SAS) authentication is disabled: senders and receivers use Entra ID roles scoped to the one entity they need.'
+metadata description = 'The job queues the orchestration sends GPU work to (jobs-train, jobs-score-checkpoint, jobs-generate; the names are ServiceBusQueueNames.Default in Rpo.Pipeline) and the model-published topic that announces each published model. Local (SAS) authentication is disabled: senders and receivers use Entra ID roles scoped to the one entity they need.'
 
 @description('Required. Name of the namespace (6-50 characters, globally unique).')
 @minLength(6)
@@ -21,9 +21,9 @@ param skuName string = 'Standard'
 
 @description('Optional. Names of the job queues.')
 param jobQueueNames string[] = [
-  'train-jobs'
-  'score-jobs'
-  'generate-jobs'
+  'jobs-train'
+  'jobs-score-checkpoint'
+  'jobs-generate'
 ]
 
 @description('Optional. Name of the topic that announces published models.')

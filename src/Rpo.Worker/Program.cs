@@ -1,3 +1,32 @@
-// The GPU worker's job loop arrives with the Azure issue; until then the container states what it lacks.
-Console.Error.WriteLine("rpo-worker: no job source is configured (Service Bus job processing is not built yet).");
-return 1;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Rpo.Pipeline.Jobs;
+using Rpo.Worker;
+
+// The GPU container: takes train / score-checkpoint / generate jobs from the Service Bus queues until it has been idle
+// for RpoWorker__IdleExitSeconds (one Container Apps Job execution), or until SIGTERM (the running job checkpoints and
+// its message goes back to the queue). Settings: docs/deploy.md, "Settings the apps read".
+var builder = Host.CreateApplicationBuilder(args);
+WorkerSettings settings;
+try
+{
+    settings = WorkerSettings.Read(builder.Configuration);
+}
+catch (WorkerSettingsException e)
+{
+    Console.Error.WriteLine($"rpo-worker: {e.Message}");
+    return 2;
+}
+
+builder.Services.AddRpoWorker(settings);
+// The job handlers (Rpo.Training through Rpo.Pipeline, shared with the local runner) register here as IJobHandler.
+
+using var host = builder.Build();
+if (!host.Services.GetServices<IJobHandler>().Any())
+{
+    Console.Error.WriteLine("rpo-worker: no job handlers are registered (IJobHandler for train / score-checkpoint / generate); refusing to take messages it cannot run.");
+    return 3;
+}
+
+await host.RunAsync().ConfigureAwait(false);
+return 0;

@@ -246,7 +246,10 @@ public sealed partial class InfraTemplateTests(CompiledInfra infra) : IClassFixt
         Assert.Contains("parameters('jobQueueNames')", queue.Json.GetProperty("copy").GetProperty("count").GetString(), StringComparison.Ordinal);
 
         var queueNames = ArmTemplate.Variable(Main, "jobQueueNames").EnumerateArray().Select(e => e.GetString());
-        Assert.Equal(new[] { "train-jobs", "score-jobs", "generate-jobs" }, queueNames);
+        // The code's names are the one source of truth: the dispatcher sends to them and the worker receives from them.
+        var code = Rpo.Pipeline.Jobs.ServiceBusQueueNames.Default;
+        Assert.Equal(new[] { code.Train, code.ScoreCheckpoint, code.Generate }, queueNames);
+        Assert.Equal(new[] { "jobs-train", "jobs-score-checkpoint", "jobs-generate" }, queueNames);
         Assert.Equal("[variables('jobQueueNames')]", ArmTemplate.ModuleParameter(Main, "service-bus", "jobQueueNames").GetString());
         Assert.Equal("model-published", ArmTemplate.ModuleParameterExpr(Main, "service-bus", "modelPublishedTopicName"));
         Assert.Single(infra.Resources("Microsoft.ServiceBus/namespaces/topics"));

@@ -1,0 +1,38 @@
+using Azure.Storage.Queues;
+using Rpo.Pipeline.Jobs;
+
+namespace Rpo.Worker;
+
+/// <summary>
+/// Reports results to the job-results storage queue, where the Functions app's queue trigger raises the waiting
+/// orchestration's event (the isolated worker has no Service Bus trigger offline, so infra/ deploys the results queue
+/// in the storage account and grants the worker identity only Storage Queue Data Message Sender on it). The body is
+/// the same JSON as <see cref="ServiceBusJobResultSink"/>'s; the client must Base64-encode it (see
+/// <see cref="CreateClient"/>), which is the Functions queue trigger's default message encoding.
+/// </summary>
+public sealed class StorageQueueJobResultSink(QueueClient queue) : IJobResultSink
+{
+    private readonly QueueClient _queue = queue ?? throw new ArgumentNullException(nameof(queue));
+
+    public static QueueClient CreateClient(Uri queueServiceUri, string queueName, Azure.Core.TokenCredential credential) =>
+        CreateClient(queueServiceUri, queueName, credential, transport: null);
+
+    internal static QueueClient CreateClient(Uri queueServiceUri, string queueName, Azure.Core.TokenCredential credential, Azure.Core.Pipeline.HttpPipelineTransport? transport)
+    {
+        ArgumentNullException.ThrowIfNull(queueServiceUri);
+        ArgumentException.ThrowIfNullOrWhiteSpace(queueName);
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        if (transport is not null)
+        {
+            options.Transport = transport;
+        }
+
+        return new QueueServiceClient(queueServiceUri, credential, options).GetQueueClient(queueName);
+    }
+
+    public async Task OnJobCompletedAsync(JobResult result, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        await _queue.SendMessageAsync(JobMessages.Serialize(result), cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+}

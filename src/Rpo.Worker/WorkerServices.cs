@@ -1,0 +1,51 @@
+using Azure.Messaging.ServiceBus;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Rpo.Pipeline.Jobs;
+using Rpo.Pipeline.Storage;
+
+namespace Rpo.Worker;
+
+public static class WorkerServices
+{
+    /// <summary>
+    /// The worker's services over Azure: Service Bus (job queues), Blob Storage (job inputs/outputs and result
+    /// blobs) and the job-results storage queue, each with its identity from <paramref name="settings"/>. The job
+    /// handlers are the caller's (<see cref="IJobHandler"/> registrations), the same classes the local runner uses.
+    /// </summary>
+    public static IServiceCollection AddRpoWorker(this IServiceCollection services, WorkerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(settings);
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
+        services.AddSingleton(_ => new ServiceBusClient(settings.ServiceBusNamespace, settings.ServiceBusTokenCredential()));
+        services.AddSingleton<IBlobStorage>(_ => new BlobContainerStorage(new Azure.Storage.Blobs.BlobServiceClient(settings.BlobServiceUri, settings.StorageTokenCredential())));
+        services.AddSingleton<IJobResultSink>(_ => new StorageQueueJobResultSink(
+            StorageQueueJobResultSink.CreateClient(settings.QueueServiceUri, settings.JobResultsQueue, settings.StorageTokenCredential())));
+        services.AddSingleton<GpuJobGate>();
+        services.AddSingleton(sp => new IdleTracker(settings.IdleExit, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
+        {
+            var handlers = sp.GetServices<IJobHandler>().ToList();
+            if (handlers.Count == 0)
+            {
+                throw new InvalidOperationException("No job handlers are registered (IJobHandler for train / score-checkpoint / generate); the worker would take messages it cannot run.");
+            }
+
+            return new JobMessageProcessor(
+                handlers,
+                sp.GetRequiredService<IJobResultSink>(),
+                sp.GetRequiredService<IBlobStorage>(),
+                sp.GetRequiredService<GpuJobGate>(),
+                settings.MaxDeliveryCount,
+                sp.GetRequiredService<ILogger<JobMessageProcessor>>(),
+                sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddHostedService<ServiceBusJobWorker>();
+        services.AddHostedService<IdleExitService>();
+        return services;
+    }
+}

@@ -3,6 +3,7 @@ using Rpo.Diffusion.Imaging;
 using Rpo.Diffusion.Weights;
 using Rpo.Training.Loss;
 using Rpo.Training.Lora;
+using Rpo.Training.Optimization;
 using Rpo.Training.Preferences;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -33,6 +34,7 @@ public sealed class RpoTrainer : IDisposable
     readonly TrainingModels models;
     readonly TrainingData data;
     readonly LoraAdapters? lora;
+    readonly ConvBackwardGuard convGuard;
     readonly Parameter[] trainable;
     readonly AdamW optimizer;
     readonly Dictionary<string, Tensor> promptEmbeddings = new(StringComparer.Ordinal);
@@ -55,6 +57,7 @@ public sealed class RpoTrainer : IDisposable
         if (options.FrozenInBFloat16) models.ReferenceUnet.to(ScalarType.BFloat16);
 
         models.Unet.train();
+        convGuard = new ConvBackwardGuard(models.Unet);
         if (options.Lora is { } loraOptions)
         {
             foreach (var p in models.Unet.parameters()) p.requires_grad = false;
@@ -131,7 +134,7 @@ public sealed class RpoTrainer : IDisposable
         var terms = RpoLoss.FromModels(Trained, Frozen, models.Scheduler, latents, noise, timesteps, text, labels, Options.Beta);
         terms.Loss.backward();
         // The reference passes a generator the optimizer has already consumed, so its clip does nothing; this clips.
-        double norm = nn.utils.clip_grad_norm_(trainable, Options.MaxGradNorm);
+        double norm = GradientClipping.ClipGradNorm(trainable, Options.MaxGradNorm);
         optimizer.step();
         optimizer.zero_grad();
 
@@ -302,5 +305,6 @@ public sealed class RpoTrainer : IDisposable
         foreach (var (m, s) in latentCache.Values) { m.Dispose(); s.Dispose(); }
         optimizer.Dispose();
         lora?.Dispose();
+        convGuard.Dispose();
     }
 }

@@ -12,9 +12,14 @@ namespace Rpo.Diffusion.Parity;
 /// model output, stacking <c>prev_sample</c>, <c>pred_original_sample</c> (where defined) and <c>scaled_model_input</c>;
 /// all cases: <c>timesteps</c>, <c>sigmas</c> (Euler, DPM-Solver), <c>init_noise_sigma</c>, <c>betas</c>, <c>alphas_cumprod</c>.
 /// </summary>
-public static class SchedulerCaseRunner
+public sealed class SchedulerCaseRunner : IFixtureRunner
 {
-    public static IReadOnlyDictionary<string, Tensor> Run(FixtureCase fixture)
+    public IReadOnlyCollection<string> ModelClasses { get; } =
+    [
+        "diffusers.DDPMScheduler", "diffusers.DDIMScheduler", "diffusers.EulerDiscreteScheduler", "diffusers.DPMSolverMultistepScheduler",
+    ];
+
+    public IReadOnlyDictionary<string, Tensor> Run(FixtureCase fixture)
     {
         string configPath = fixture.FilePath("config") ?? Path.Combine(fixture.Folder, "scheduler_config.json");
         var config = SchedulerConfig.Load(configPath);

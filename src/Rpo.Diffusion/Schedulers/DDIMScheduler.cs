@@ -45,7 +45,7 @@ public sealed class DDIMScheduler : IDiffusionScheduler
     public IReadOnlyList<float> AlphasCumprod => _alphasCumprod;
     public float InitNoiseSigma => 1f;
     public ScalarType TimestepDtype => ScalarType.Int64;
-    public IReadOnlyList<double> Timesteps => _timesteps.Select(t => (double)t).ToArray();
+    public IReadOnlyList<double> Timesteps => Array.ConvertAll(_timesteps, t => (double)t);
 
     /// <summary>η of eq. 16 used by <see cref="IDiffusionScheduler.Step"/>; 0 gives deterministic DDIM, 1 DDPM-like noise.</summary>
     public float Eta { get; set; }

@@ -43,7 +43,7 @@ public sealed class DDPMScheduler : IDiffusionScheduler
     public IReadOnlyList<float> AlphasCumprod => _alphasCumprod;
     public float InitNoiseSigma => 1f;
     public ScalarType TimestepDtype => ScalarType.Int64;
-    public IReadOnlyList<double> Timesteps => _timesteps.Select(t => (double)t).ToArray();
+    public IReadOnlyList<double> Timesteps => Array.ConvertAll(_timesteps, t => (double)t);
 
     /// <summary>Eq. 4: x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, with one timestep per batch element.</summary>
     public Tensor AddNoise(Tensor originalSamples, Tensor noise, Tensor timesteps)
@@ -122,7 +122,7 @@ public sealed class DDPMScheduler : IDiffusionScheduler
             {
                 VarianceType.FixedSmall => MathF.Sqrt(posterior),
                 // diffusers' fixed_small_log returns exp(½ log β̃) and multiplies the noise by it directly.
-                VarianceType.FixedSmallLog => MathF.Exp(0.5f * MathF.Log(posterior)),
+                VarianceType.FixedSmallLog => SleefF32.Exp(0.5f * MathF.Log(posterior)),
                 VarianceType.FixedLarge => MathF.Sqrt(currentBetaT),
                 var v => throw new NotSupportedException($"DDPMScheduler: variance_type {v} is not supported."),
             };

@@ -78,7 +78,7 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
     public IReadOnlyList<float> AlphasCumprod => _alphasCumprod;
     public float InitNoiseSigma => 1f;
     public ScalarType TimestepDtype => ScalarType.Int64;
-    public IReadOnlyList<double> Timesteps => _timesteps.Select(t => (double)t).ToArray();
+    public IReadOnlyList<double> Timesteps => Array.ConvertAll(_timesteps, t => (double)t);
 
     /// <summary>σ of each timestep of the run, then the final σ (after <see cref="SetTimesteps"/>).</summary>
     public IReadOnlyList<float> Sigmas => _sigmas;
@@ -86,8 +86,8 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
     public void SetTimesteps(int numInferenceSteps)
     {
         // λ_min clipping (for the cosine schedule): leave out the training steps whose λ is below the threshold.
-        float clip = (float)_lambdaMinClipped;
-        int clipped = _lambdas.Count(l => l < clip);
+        // (torch.searchsorted over the flipped λ compares in float64, the threshold being a Python float.)
+        int clipped = _lambdas.Count(l => l < _lambdaMinClipped);
         int lastTimestep = NumTrainTimesteps - clipped;
         long[] timesteps = TimestepGrid.DpmSolver(_spacing, NumTrainTimesteps, lastTimestep, numInferenceSteps, _stepsOffset);
 
@@ -150,7 +150,8 @@ public sealed class DPMSolverMultistepScheduler : IDiffusionScheduler
         if (i + 1 >= _sigmas.Length) throw new InvalidOperationException("Step called past the last timestep; call SetTimesteps again.");
         int n = _timesteps.Length;
         // Fewer than 15 steps: finish with first/second order, which is more stable (diffusers' lower_order_final).
-        bool lowerOrderFinal = i == n - 1 && (_eulerAtFinal || (_lowerOrderFinal && n < 15));
+        // A final σ of 0 makes h infinite, which only the first-order step survives (later diffusers force it then).
+        bool lowerOrderFinal = i == n - 1 && (_eulerAtFinal || (_lowerOrderFinal && n < 15) || _finalSigmasType == FinalSigmasType.Zero);
         bool lowerOrderSecond = i == n - 2 && _lowerOrderFinal && n < 15;
 
         using var scope = NewDisposeScope();

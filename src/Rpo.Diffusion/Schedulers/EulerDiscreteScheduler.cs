@@ -49,7 +49,7 @@ public sealed class EulerDiscreteScheduler : IDiffusionScheduler
     public IReadOnlyList<float> Betas => _betas;
     public IReadOnlyList<float> AlphasCumprod => _alphasCumprod;
     public ScalarType TimestepDtype => ScalarType.Float32;
-    public IReadOnlyList<double> Timesteps => _timesteps.Select(t => (double)t).ToArray();
+    public IReadOnlyList<double> Timesteps => Array.ConvertAll(_timesteps, t => (double)t);
 
     /// <summary>σ_0 … σ_{n−1} and a final 0, after <see cref="SetTimesteps"/>.</summary>
     public IReadOnlyList<float> Sigmas => _sigmas;
@@ -76,9 +76,10 @@ public sealed class EulerDiscreteScheduler : IDiffusionScheduler
         double[] sigmas = _interpolation switch
         {
             InterpolationType.Linear => timesteps.Select(t => NumPy.Interp(t, _trainSigmas)).ToArray(),
-            // diffusers' log-linear grid has n + 1 points (from σ_max down to σ_min) in float32.
+            // diffusers' log-linear grid has n + 1 points (from σ_max down to σ_min), a float32 torch.linspace
+            // exponentiated by torch.exp.
             InterpolationType.LogLinear => NoiseSchedule.LinspaceFloat32(MathF.Log(_trainSigmas[^1]), MathF.Log(_trainSigmas[0]), numInferenceSteps + 1)
-                .Select(l => (double)MathF.Exp(l)).ToArray(),
+                .Select(l => (double)SleefF32.Exp(l)).ToArray(),
             var i => throw new NotSupportedException($"interpolation_type {i} is not supported."),
         };
         if (_karras)

@@ -24,12 +24,6 @@ public interface IDiffusionScheduler
     /// <summary>The dtype diffusers gives <c>scheduler.timesteps</c> (int64, or float32 for Euler), which the UNet receives.</summary>
     ScalarType TimestepDtype { get; }
 
-    /// <summary>A new tensor of <see cref="Timesteps"/> in <see cref="TimestepDtype"/>; the caller owns it.</summary>
-    Tensor TimestepsTensor(Device? device = null) =>
-        TimestepDtype == ScalarType.Int64
-            ? tensor(Timesteps.Select(t => (long)t).ToArray(), device: device)
-            : tensor(Timesteps.Select(t => (float)t).ToArray(), device: device);
-
     float InitNoiseSigma { get; }
 
     /// <summary>The model input for timestep t (Euler divides by √(σ²+1); the others return the sample).</summary>
@@ -42,3 +36,13 @@ public interface IDiffusionScheduler
 
 /// <summary>x_{t−1} and, where the scheduler defines it, the predicted x̂_0 at this step.</summary>
 public sealed record SchedulerStepOutput(Tensor PrevSample, Tensor? PredOriginalSample);
+
+public static class DiffusionSchedulerExtensions
+{
+    /// <summary>A new tensor of <see cref="IDiffusionScheduler.Timesteps"/> in <see cref="IDiffusionScheduler.TimestepDtype"/>
+    /// (what diffusers' <c>scheduler.timesteps</c> holds); the caller owns it.</summary>
+    public static Tensor TimestepsTensor(this IDiffusionScheduler scheduler, Device? device = null) =>
+        scheduler.TimestepDtype == ScalarType.Int64
+            ? tensor(scheduler.Timesteps.Select(t => (long)t).ToArray(), device: device)
+            : tensor(scheduler.Timesteps.Select(t => (float)t).ToArray(), device: device);
+}

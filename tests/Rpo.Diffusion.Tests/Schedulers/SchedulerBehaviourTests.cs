@@ -62,7 +62,7 @@ public class SchedulerBehaviourTests
         var ddim = new DDIMScheduler(Sd with { TimestepSpacing = spacing });
         ddim.SetTimesteps(10);
         Assert.Equal(expected.Select(t => (double)t), ddim.Timesteps);
-        using var t = ((IDiffusionScheduler)ddim).TimestepsTensor();
+        using var t = ddim.TimestepsTensor();
         Assert.Equal(ScalarType.Int64, t.dtype);
     }
 
@@ -181,6 +181,22 @@ public class SchedulerBehaviourTests
         var first = Run();
         Assert.True(first.isfinite().all().item<bool>());
         Assert.True(first.equal(Run()).all().item<bool>());
+    }
+
+    [Fact]
+    public void Dpm_solver_with_a_zero_final_sigma_lands_on_the_data_prediction()
+    {
+        var dpm = new DPMSolverMultistepScheduler(Sd with { FinalSigmasType = FinalSigmasType.Zero, TimestepSpacing = TimestepSpacing.Linspace });
+        dpm.SetTimesteps(20);
+        Assert.Equal(0f, dpm.Sigmas[^1]);
+        var x = randn(1, 4, 4, 4, generator: new Generator(12));
+        var eps = randn(1, 4, 4, 4, generator: new Generator(13));
+        for (int i = 0; i < dpm.Timesteps.Count - 1; i++) x = dpm.Step(eps, dpm.Timesteps[i], x).PrevSample;
+        // Last step, σ → 0: x_0 = x̂_0 = (x − σ ε)/α for the last σ.
+        float sigma = dpm.Sigmas[^2], alpha = 1f / MathF.Sqrt(sigma * sigma + 1f);
+        var expected = (x - eps * (sigma * alpha)) / alpha;
+        var last = dpm.Step(eps, dpm.Timesteps[^1], x).PrevSample;
+        Assert.True(last.allclose(expected, rtol: 1e-5, atol: 1e-5));
     }
 
     [Fact]

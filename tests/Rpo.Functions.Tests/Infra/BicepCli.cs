@@ -1,0 +1,72 @@
+using System.Diagnostics;
+
+namespace Rpo.Functions.Tests.Infra;
+
+/// <summary>The result of one Bicep CLI run.</summary>
+public sealed record BicepRun(int ExitCode, string StdOut, string StdErr)
+{
+    /// <summary>Everything the CLI printed, for assertion messages.</summary>
+    public string Output => $"exit {ExitCode}\nstdout:\n{StdOut}\nstderr:\n{StdErr}";
+}
+
+/// <summary>
+/// Finds and runs the Bicep CLI the way `rpo doctor` does (src/Rpo.Cli/Doctor/BicepLocator.cs): $RPO_BICEP, then
+/// PATH, then the Azure.Bicep.CommandLine.linux-x64 package that `dotnet restore tools/bicep/bicep.proj` (test.sh)
+/// puts in the NuGet cache.
+/// </summary>
+public static class BicepCli
+{
+    const string PackageId = "Azure.Bicep.CommandLine.linux-x64";
+
+    public static string Locate()
+    {
+        string? fromEnv = Environment.GetEnvironmentVariable("RPO_BICEP");
+        if (!string.IsNullOrEmpty(fromEnv) && File.Exists(fromEnv)) return fromEnv;
+
+        string exe = OperatingSystem.IsWindows() ? "bicep.exe" : "bicep";
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(dir, exe);
+            if (File.Exists(candidate)) return candidate;
+        }
+
+        string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        string package = Path.Combine(cache, PackageId.ToLowerInvariant());
+        string? found = Directory.Exists(package)
+            ? Directory.GetDirectories(package)
+                .OrderByDescending(d => Version.TryParse(Path.GetFileName(d), out var v) ? v : new Version(0, 0))
+                .Select(d => Path.Combine(d, "tools", exe))
+                .FirstOrDefault(File.Exists)
+            : null;
+        return found ?? throw new FileNotFoundException(
+            $"The Bicep CLI was not found ($RPO_BICEP, PATH, {package}). Run: dotnet restore tools/bicep/bicep.proj");
+    }
+
+    public static BicepRun Run(string workingDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var start = new ProcessStartInfo(Locate())
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (environment != null)
+            foreach (var (name, value) in environment)
+                if (value is null) start.Environment.Remove(name); // unset, not empty
+                else start.Environment[name] = value;
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("bicep did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"bicep {string.Join(' ', arguments)} did not finish within 5 minutes");
+        }
+        process.WaitForExit();
+        return new BicepRun(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+    }
+}

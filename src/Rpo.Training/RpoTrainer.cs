@@ -72,10 +72,11 @@ public sealed class RpoTrainer : IDisposable
         optimizer = optim.AdamW(trainable, lr: options.LearningRate, beta1: options.AdamBeta1, beta2: options.AdamBeta2,
             eps: options.AdamEpsilon, weight_decay: options.WeightDecay);
 
+        var device = trainable[0].device;
         using (no_grad())
         {
             foreach (var prompt in data.Preferences.Pairs.Select(p => p.Prompt).Prepend(data.ReferencePrompt).Distinct())
-                promptEmbeddings[prompt] = models.TextEncoder.Encode(prompt).detach().to_type(ScalarType.Float32).DetachFromDisposeScope();
+                promptEmbeddings[prompt] = models.TextEncoder.Encode(prompt).detach().to(ScalarType.Float32, device).DetachFromDisposeScope();
             // Images that resize to exactly the training square have one crop: encode them now, so that steps allocate
             // nothing that outlives them. Other images are encoded the first time a crop position comes up.
             for (int i = 0; i < data.References.Count; i++) WarmIfSquare(false, i);
@@ -125,10 +126,10 @@ public sealed class RpoTrainer : IDisposable
         using var generator = new Generator(Mix((ulong)Options.Seed, (ulong)step, 1));
 
         var latents = cat([SampleLatent(false, pair.ReferenceIndex, generator), SampleLatent(true, pair.NegativeIndex, generator)]);
-        var noise = randn(latents.shape, generator: generator);
-        var timesteps = randint(0, models.Scheduler.NumTrainTimesteps, [2], dtype: ScalarType.Int64, generator: generator);
+        var noise = randn(latents.shape, generator: generator).to(latents.device);
+        var timesteps = randint(0, models.Scheduler.NumTrainTimesteps, [2], dtype: ScalarType.Int64, generator: generator).to(latents.device);
         var text = cat([promptEmbeddings[data.ReferencePrompt], promptEmbeddings[pair.Prompt]]);
-        var labels = tensor(new float[] { pair.Label });
+        var labels = tensor(new float[] { pair.Label }).to(latents.device);
 
         optimizer.zero_grad();
         var terms = RpoLoss.FromModels(Trained, Frozen, models.Scheduler, latents, noise, timesteps, text, labels, Options.Beta);
@@ -187,7 +188,8 @@ public sealed class RpoTrainer : IDisposable
             left = (int)randint(0, image.Width - size + 1, [1], dtype: ScalarType.Int64, generator: generator).item<long>();
         }
         var (mean, std) = Distribution(generated, index, top, left);
-        var sample = mean + std * randn(mean.shape, generator: generator);
+        // Noise is drawn on the CPU generator and moved, so a run gives the same numbers on any device.
+        var sample = mean + std * randn(mean.shape, generator: generator).to(mean.device);
         return sample * models.Vae.ScalingFactor;
     }
 
@@ -200,8 +202,9 @@ public sealed class RpoTrainer : IDisposable
         int size = Options.Resolution;
         var crop = Resized(generated, index).Crop(left, top, size, size);
         var (mean, std) = models.Vae.Encode(ImageTensors.ToSignedTensor([crop]));
-        var entry = (mean.detach().to_type(ScalarType.Float32).DetachFromDisposeScope(),
-                     std.detach().to_type(ScalarType.Float32).DetachFromDisposeScope());
+        var device = trainable[0].device;
+        var entry = (mean.detach().to(ScalarType.Float32, device).DetachFromDisposeScope(),
+                     std.detach().to(ScalarType.Float32, device).DetachFromDisposeScope());
         latentCache[key] = entry;
         return entry;
     }

@@ -138,7 +138,7 @@ public class PipelineTrainerTests
         int count = 0;
         foreach (var image in setup.Data.References)
         {
-            var pixels = Rpo.Diffusion.Imaging.ImageTensors.ToSignedTensor([image.CenterCrop(64, 64)]);
+            var pixels = Rpo.Diffusion.Imaging.ImageTensors.ToSignedTensor([image.CenterCrop(TinyPipelineSetup.Size, TinyPipelineSetup.Size)]);
             var (mean, _) = models.Vae.Encode(pixels);
             var latents = (mean * models.Vae.ScalingFactor).expand(8, -1, -1, -1);
             var noise = randn(latents.shape, generator: g);

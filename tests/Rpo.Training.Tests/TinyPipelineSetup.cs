@@ -13,6 +13,8 @@ sealed class TinyPipelineSetup : IDisposable
 {
     public string Folder { get; } = Path.Combine(Path.GetTempPath(), $"rpo-pipe-{Guid.NewGuid():N}");
     public static string Pipeline => TestPaths.Fixture("sd-pipeline-tiny");
+    /// <summary>Training resolution: 32 px → 16×16 latents (the tiny VAE downsamples by 2).</summary>
+    public const int Size = 32;
     public TrainingData Data { get; }
 
     public TinyPipelineSetup()
@@ -32,12 +34,12 @@ sealed class TinyPipelineSetup : IDisposable
     {
         var image = ImageFile.ReadRgb(path, applyExifOrientation: true);
         int w = image.Width, h = image.Height;
-        (int nw, int nh) = w <= h ? (64, 64 * h / w) : (64 * w / h, 64);
+        (int nw, int nh) = w <= h ? (Size, Size * h / w) : (Size * w / h, Size);
         return PillowResize.Resize(image, nw, nh, ResampleFilter.Bilinear);
     }
 
     public static TrainingOptions Options(int steps, int valEvery) =>
-        new() { Steps = steps, ValEvery = valEvery, Resolution = 64, Seed = 7 };
+        new() { Steps = steps, ValEvery = valEvery, Resolution = Size, Seed = 7 };
 
     public void Dispose()
     {

@@ -35,6 +35,7 @@ public sealed class RpoTrainer : IDisposable
     readonly TrainingData data;
     readonly LoraAdapters? lora;
     readonly ConvBackwardGuard convGuard;
+    readonly GradientCheckpointing? checkpointing;
     readonly Parameter[] trainable;
     readonly AdamW optimizer;
     readonly Dictionary<string, Tensor> promptEmbeddings = new(StringComparer.Ordinal);
@@ -58,6 +59,7 @@ public sealed class RpoTrainer : IDisposable
 
         models.Unet.train();
         convGuard = new ConvBackwardGuard(models.Unet);
+        if (options.GradientCheckpointing) checkpointing = new GradientCheckpointing(models.Unet);
         if (options.Lora is { } loraOptions)
         {
             foreach (var p in models.Unet.parameters()) p.requires_grad = false;
@@ -309,5 +311,6 @@ public sealed class RpoTrainer : IDisposable
         optimizer.Dispose();
         lora?.Dispose();
         convGuard.Dispose();
+        checkpointing?.Dispose();
     }
 }

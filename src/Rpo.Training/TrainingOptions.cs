@@ -42,6 +42,8 @@ public sealed record TrainingOptions
     public LoraOptions? Lora { get; init; }
     /// <summary>Keep the frozen reference UNet in bfloat16; the trained weights and the loss stay float32.</summary>
     public bool FrozenInBFloat16 { get; init; }
+    /// <summary>Recompute each UNet resnet and transformer block in the backward instead of storing its activations.</summary>
+    public bool GradientCheckpointing { get; init; }
 
     public void Validate()
     {

@@ -8,7 +8,7 @@ public static class FixtureRunners
 {
     public static IEnumerable<IFixtureRunner> All() =>
     [
-        new SchedulerCaseRunner(),
+        .. DiffusionFixtureRunners.All(),
         new ViTFixtureRunner(),
         new AlignFixtureRunner(),
     ];

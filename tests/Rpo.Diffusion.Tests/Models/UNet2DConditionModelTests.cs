@@ -109,6 +109,19 @@ public class UNet2DConditionModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Only_cross_attention_makes_the_first_attention_read_the_text()
+    {
+        var config = UNet2DConditionConfig.Parse("""{"block_out_channels": [32, 64], "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"], "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"], "cross_attention_dim": 24, "attention_head_dim": 4, "only_cross_attention": [true, false]}""");
+        using var unet = new UNet2DConditionModel(config, Meta);
+        var shapes = unet.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        Assert.Equal([32L, 24L], shapes["down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_k.weight"]);
+        // Up blocks take the list reversed: up block 1 mirrors down block 0.
+        Assert.Equal([32L, 24L], shapes["up_blocks.1.attentions.0.transformer_blocks.0.attn1.to_k.weight"]);
+        // The mid block has no only_cross_attention switch.
+        Assert.Equal([64L, 64L], shapes["mid_block.attentions.0.transformer_blocks.0.attn1.to_k.weight"]);
+    }
+
+    [Fact]
     public void Config_reads_one_value_or_a_list_per_block()
     {
         var sd1 = UNet2DConditionConfig.Load(TestPaths.Fixture("unet-sd1-tiny", "config.json"));

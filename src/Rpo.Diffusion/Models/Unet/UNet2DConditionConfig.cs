@@ -47,6 +47,7 @@ public sealed record UNet2DConditionConfig
     public bool UpcastAttention { get; init; }
     public string ResnetTimeScaleShift { get; init; } = "default";
     public bool ResnetSkipTimeAct { get; init; }
+    /// <summary>Read for completeness: diffusers 0.25.1 hands it only to block types this port does not build, so it never changes these models.</summary>
     public double ResnetOutScaleFactor { get; init; } = 1.0;
     public string TimeEmbeddingType { get; init; } = "positional";
     public int? TimeEmbeddingDim { get; init; }

@@ -49,8 +49,10 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         time_proj = new Timesteps(channels[0], config.FlipSinToCos, config.FreqShift);
         time_embedding = new TimestepEmbedding(channels[0], timeEmbedDim, config.ActFn, device, dtype);
 
+        // diffusers' get_down_block/get_up_block pass neither resnet_out_scale_factor nor an output scale to the
+        // block types supported here, so their resnets always divide by 1; only the mid block takes its factor.
         var resnet = new ResnetOptions(timeEmbedDim, groups, config.NormEps, config.ActFn, config.Dropout,
-            config.ResnetOutScaleFactor, device, dtype);
+            OutputScaleFactor: 1.0, device, dtype);
         CrossAttentionOptions Attention(int i, bool onlyCrossAttention) => new(heads[i], crossDim[i], transformerLayers[i],
             config.UseLinearProjection, onlyCrossAttention, config.UpcastAttention);
 

@@ -41,11 +41,8 @@ public class RpoTrainerTests
         string folder = Path.Combine(setup.Folder, "clip");
         trainer.SaveCheckpoint(folder);
         // The clipped gradient's norm: the sum of squares of every exp_avg / (1 - β1).
-        var norms = new List<double>();
         var probe = optim.AdamW(models.Unet.parameters(), lr: 1e-3);
         probe.load_state_dict(Path.Combine(folder, "checkpoint-1", RpoTrainer.OptimizerName));
-        foreach (var p in models.Unet.parameters())
-            norms.Add(0);
         var dict = probe.state_dict();
         double sumSq = 0;
         foreach (var s in dict.State)

@@ -210,7 +210,8 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
                 {
                     labelsSeen = true;
                     var drawn = await labels.ConfigureAwait(true);
-                    Status.GpuSeconds += drawn.GpuSeconds;
+                    Status.GpuSeconds += drawn.GpuSeconds - trainGpuSeconds;
+                    trainGpuSeconds = drawn.GpuSeconds;
                     Status.Enter(RunStage.Training);
                 }
                 else if (first == completed)

@@ -84,6 +84,7 @@ public sealed record RunOutcome(
     double ElapsedSeconds);
 
 /// <summary>The trainer's report that preference labels are drawn (negatives scored): training proper starts.</summary>
+/// <param name="GpuSeconds">GPU time of the train job so far (cumulative, like every later report of the job).</param>
 public sealed record LabelsDrawn(RunId RunId, BlobRef Labels, double GpuSeconds);
 
 /// <summary>The trainer's report that the checkpoint after <paramref name="Step"/> steps is complete in storage.</summary>

@@ -56,7 +56,7 @@ public sealed class RpoRunOrchestratorTests
             client = _host.Client;
         }
 
-        public async Task<(RunId RunId, OrchestrationMetadata Metadata)> RunAsync(RunRequest? request = null)
+        public async Task<(RunId RunId, OrchestrationMetadata Metadata)> RunAsync(RunRequest? request = null, Func<RunId, Task>? whileRunning = null)
         {
             var options = JsonSerializer.Deserialize<RunOptions>(JsonDocument.Parse(SubjectJson).RootElement.GetProperty("options"), RunJson.Options)!;
             var runId = RunId.For(Subject, await RunInputs.ReadAsync(Store, Subject), options);
@@ -64,6 +64,11 @@ public sealed class RpoRunOrchestratorTests
             request = request with { RunId = runId };
             await Client.ScheduleNewOrchestrationInstanceAsync(nameof(RpoRunOrchestrator), request, new StartOrchestrationOptions(runId.Value));
             using var cts = new CancellationTokenSource(Patience);
+            if (whileRunning is not null)
+            {
+                await whileRunning(runId);
+            }
+
             var metadata = await Client.WaitForInstanceCompletionAsync(runId.Value, getInputsAndOutputs: true, cts.Token);
             return (runId, metadata);
         }
@@ -194,5 +199,34 @@ public sealed class RpoRunOrchestratorTests
         // GPU time: 3 generate jobs x 2 s + training 43 s (labels 3 + 4 x 10) + 4 score jobs x 1 s.
         Assert.Equal(53, status.GpuSeconds, 6);
         Assert.Equal(53, outcome.GpuSeconds, 6);
+    }
+
+    [Fact]
+    public async Task A_cancel_event_during_training_ends_the_run_canceled_and_publishes_nothing()
+    {
+        await using var harness = new Harness();
+        await PutAsync(harness.Store, Subject, ("a.png", Png(256, 256, 1)), ("b.png", Png(256, 256, 2)), ("subject.json", Json(SubjectJson)));
+        await harness.StartAsync(trainingHangs: true);
+
+        var (runId, metadata) = await harness.RunAsync(whileRunning: async runId =>
+        {
+            // Waits (bounded) until the train job runs, then cancels: the run is then waiting for its reports.
+            var trainJob = JobKinds.JobId(runId.Value, JobKind.Train, 0);
+            using var wait = new CancellationTokenSource(Patience);
+            while (!harness.Jobs!.Starts.ContainsKey(trainJob))
+            {
+                await Task.Delay(50, wait.Token);
+            }
+
+            await harness.Client.RaiseEventAsync(runId.Value, RunEvents.Cancel, "changed my mind");
+        });
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, metadata.RuntimeStatus);
+        var outcome = metadata.ReadOutputAs<RunOutcome>()!;
+        Assert.Equal(RunResultKind.Canceled, outcome.Result);
+        Assert.Contains("changed my mind", outcome.Message, StringComparison.Ordinal);
+        Assert.Null(outcome.Published);
+        Assert.Equal(RunStage.Canceled, metadata.ReadCustomStatusAs<RunStatus>()!.Stage);
+        Assert.Empty(await harness.ListAsync(StorageArea.Models));
     }
 }

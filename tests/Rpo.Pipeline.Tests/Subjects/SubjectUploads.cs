@@ -20,7 +20,13 @@ internal static class SubjectUploads
     public static byte[] Png(int width, int height, int seed) => PngWriter.Encode(Noise(width, height, seed));
 
     /// <summary>The same pixels as <see cref="PngWriter"/> writes, in other bytes: zlib at another level and a tEXt chunk.</summary>
-    public static byte[] PngOtherBytes(RgbImage image)
+    public static byte[] PngOtherBytes(RgbImage image) => PngWithChunk(image, "tEXt", Encoding.ASCII.GetBytes("Comment\0saved again"));
+
+    /// <summary>A PNG whose eXIf chunk says how to turn it upright (6: rotate 90° clockwise), as phones write.</summary>
+    public static byte[] PngWithOrientation(RgbImage image, int orientation) =>
+        PngWithChunk(image, "eXIf", [(byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, (byte)orientation, 0, 0, 0, 0, 0, 0]);
+
+    private static byte[] PngWithChunk(RgbImage image, string chunkType, byte[] chunk)
     {
         using var stream = new MemoryStream();
         stream.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
@@ -30,7 +36,7 @@ internal static class SubjectUploads
         ihdr[8] = 8;
         ihdr[9] = 2;
         Chunk(stream, "IHDR", ihdr);
-        Chunk(stream, "tEXt", Encoding.ASCII.GetBytes("Comment\0saved again"));
+        Chunk(stream, chunkType, chunk);
         using var compressed = new MemoryStream();
         using (var z = new ZLibStream(compressed, CompressionLevel.NoCompression, leaveOpen: true))
         {

@@ -73,6 +73,16 @@ public sealed class SubjectValidatorTests
     }
 
     [Fact]
+    public async Task Sizes_are_reported_upright_after_exif_orientation()
+    {
+        var result = await ValidateAsync("dog", ("a.png", Png(256, 256, 1)), ("phone.png", PngWithOrientation(Noise(600, 200, 2), 6)));
+
+        var problem = Single(result);
+        Assert.Equal("phone.png", problem.File);
+        Assert.Contains("200x600 px (upright)", problem.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task One_image_is_too_few()
     {
         var result = await ValidateAsync("dog", ("a.png", Png(256, 256, 1)));

@@ -67,4 +67,10 @@ set -e
 awk '/^(Passed|Failed)! +- +Failed: /{ gsub(",", ""); f += $4; p += $6; s += $8 }
      END { printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
+
+# `dotnet publish` of the GPU worker (CPU LibTorch), as its Dockerfile does: proves the published output carries
+# LibTorch with the GLIBCXX need weakened, and starts. Skipped when a filter narrows the run to some tests.
+if [ "$#" -eq 0 ]; then
+  if build/publish-worker-check.sh; then echo "test.sh: worker publish check passed"; else echo "test.sh: worker publish check FAILED" >&2; status=1; fi
+fi
 exit "$status"

@@ -46,7 +46,7 @@ public class DoctorChecksTests
         // Port 9 (discard) has no HTTP server on loopback.
         var check = await DoctorChecks.AzuriteAsync("http://127.0.0.1:9/devstoreaccount1", CancellationToken.None);
         Assert.Equal(CheckStatus.Warn, check.Status);
-        Assert.Contains("test.sh", check.Fix);
+        Assert.Contains("run-tests.sh", check.Fix);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public class DoctorChecksTests
     {
         string endpoint = Environment.GetEnvironmentVariable("RPO_AZURITE_BLOB") ?? DoctorChecks.DefaultAzuriteBlobEndpoint;
         var check = await DoctorChecks.AzuriteAsync(endpoint, CancellationToken.None);
-        Assert.True(check.Status == CheckStatus.Ok, $"Azurite must answer at {endpoint} (./test.sh starts it): {check.Detail}");
+        Assert.True(check.Status == CheckStatus.Ok, $"Azurite must answer at {endpoint} (./run-tests.sh starts it): {check.Detail}");
     }
 
     [Fact]

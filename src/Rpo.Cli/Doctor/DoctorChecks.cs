@@ -44,7 +44,7 @@ public static class DoctorChecks
     /// <summary>Azurite answers when its blob endpoint replies with its own Server header.</summary>
     public static async Task<DoctorCheck> AzuriteAsync(string blobEndpoint, CancellationToken cancellationToken)
     {
-        const string fix = "run ./test.sh (it installs and starts Azurite), or: npx azurite --silent --location .azurite --blobHost 127.0.0.1";
+        const string fix = "run ./run-tests.sh (it installs and starts Azurite), or: npx azurite --silent --location .azurite --blobHost 127.0.0.1";
         try
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };

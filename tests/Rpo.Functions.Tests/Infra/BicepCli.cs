@@ -11,7 +11,7 @@ public sealed record BicepRun(int ExitCode, string StdOut, string StdErr)
 
 /// <summary>
 /// Finds and runs the Bicep CLI the way `rpo doctor` does (src/Rpo.Cli/Doctor/BicepLocator.cs): $RPO_BICEP, then
-/// PATH, then the Azure.Bicep.CommandLine.linux-x64 package that `dotnet restore tools/bicep/bicep.proj` (test.sh)
+/// PATH, then the Azure.Bicep.CommandLine.linux-x64 package that `dotnet restore tools/bicep/bicep.proj` (run-tests.sh)
 /// puts in the NuGet cache.
 /// </summary>
 public static class BicepCli

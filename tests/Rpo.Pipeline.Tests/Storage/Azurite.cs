@@ -5,7 +5,7 @@ using Rpo.Pipeline.Storage;
 namespace Rpo.Pipeline.Tests.Storage;
 
 /// <summary>
-/// The Azurite the suite runs against: ./test.sh starts one and sets RPO_AZURITE_BLOB; the default is its standard
+/// The Azurite the suite runs against: ./run-tests.sh starts one and sets RPO_AZURITE_BLOB; the default is its standard
 /// address. Each test gets containers of its own (a random prefix) and deletes them. An unreachable Azurite fails the
 /// test with the address, never skips it.
 /// </summary>
@@ -45,7 +45,7 @@ internal static class Azurite
         catch (StorageException e)
         {
             throw new InvalidOperationException(
-                $"Azurite does not answer at {BlobEndpoint}: run the tests with ./test.sh (which starts it) or set RPO_AZURITE_BLOB to a running one. ({e.InnerException?.Message ?? e.Message})",
+                $"Azurite does not answer at {BlobEndpoint}: run the tests with ./run-tests.sh (which starts it) or set RPO_AZURITE_BLOB to a running one. ({e.InnerException?.Message ?? e.Message})",
                 e);
         }
 

@@ -58,7 +58,7 @@ public sealed class StorageFactoryTests
             }
             catch (StorageException e)
             {
-                throw new InvalidOperationException($"Azurite does not answer at {Azurite.BlobEndpoint}: run ./test.sh or set RPO_AZURITE_BLOB.", e);
+                throw new InvalidOperationException($"Azurite does not answer at {Azurite.BlobEndpoint}: run ./run-tests.sh or set RPO_AZURITE_BLOB.", e);
             }
 
             var blob = new BlobRef(StorageArea.Subjects, "cat/subject.json");

@@ -2,7 +2,7 @@
 # The test command. On a fresh machine with the .NET SDK and node/npm it installs what the tests need
 # (Azurite, pinned, into .tools/), starts Azurite on loopback with its data in .azurite/ (or reuses one
 # that already answers), runs the whole test suite, stops what it started and exits with the tests' status.
-# Extra arguments go to `dotnet test` (e.g. ./test.sh --filter FullyQualifiedName~Unet).
+# Extra arguments go to `dotnet test` (e.g. ./run-tests.sh --filter FullyQualifiedName~Unet).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -21,7 +21,7 @@ install_azurite() {
   [ -f "$TOOLS_DIR/node_modules/azurite/package.json" ] &&
     installed=$(node -p "require('./$TOOLS_DIR/node_modules/azurite/package.json').version")
   if [ "$installed" != "$AZURITE_VERSION" ]; then
-    echo "test.sh: installing azurite@$AZURITE_VERSION into $TOOLS_DIR/"
+    echo "run-tests.sh: installing azurite@$AZURITE_VERSION into $TOOLS_DIR/"
     mkdir -p "$TOOLS_DIR"
     npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" >/dev/null
   fi
@@ -37,7 +37,7 @@ stop_azurite() {
 trap stop_azurite EXIT
 
 if azurite_answers; then
-  echo "test.sh: reusing the Azurite that answers at $BLOB_ENDPOINT"
+  echo "run-tests.sh: reusing the Azurite that answers at $BLOB_ENDPOINT"
 else
   install_azurite
   mkdir -p "$DATA_DIR"
@@ -47,11 +47,11 @@ else
   started_pid=$!
   for _ in $(seq 1 60); do
     azurite_answers && break
-    kill -0 "$started_pid" 2>/dev/null || { cat "$DATA_DIR/azurite.out" >&2; echo "test.sh: Azurite exited" >&2; exit 1; }
+    kill -0 "$started_pid" 2>/dev/null || { cat "$DATA_DIR/azurite.out" >&2; echo "run-tests.sh: Azurite exited" >&2; exit 1; }
     sleep 0.5
   done
-  azurite_answers || { echo "test.sh: Azurite did not answer at $BLOB_ENDPOINT within 30 s" >&2; exit 1; }
-  echo "test.sh: started Azurite $AZURITE_VERSION (pid $started_pid, data in $DATA_DIR/)"
+  azurite_answers || { echo "run-tests.sh: Azurite did not answer at $BLOB_ENDPOINT within 30 s" >&2; exit 1; }
+  echo "run-tests.sh: started Azurite $AZURITE_VERSION (pid $started_pid, data in $DATA_DIR/)"
 fi
 
 # The Bicep CLI comes from NuGet; restoring it is cheap when cached.
@@ -71,6 +71,6 @@ rm -f "$log"
 # `dotnet publish` of the GPU worker (CPU LibTorch), as its Dockerfile does: proves the published output carries
 # LibTorch with the GLIBCXX need weakened, and starts. Skipped when a filter narrows the run to some tests.
 if [ "$#" -eq 0 ]; then
-  if build/publish-worker-check.sh; then echo "test.sh: worker publish check passed"; else echo "test.sh: worker publish check FAILED" >&2; status=1; fi
+  if build/publish-worker-check.sh; then echo "run-tests.sh: worker publish check passed"; else echo "run-tests.sh: worker publish check FAILED" >&2; status=1; fi
 fi
 exit "$status"

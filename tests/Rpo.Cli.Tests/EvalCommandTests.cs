@@ -54,6 +54,27 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Eval_scores_the_reward_with_align_when_given_and_refuses_a_non_align_folder()
+    {
+        string[] common = [
+            "eval", "--model", TestPaths.Fixture("sd-pipeline-tiny"), "--subject", Subject(), "--class", "backpack",
+            "--images-per-prompt", "1", "--steps", "1", "--guidance", "1", "--device", "cpu",
+            "--clip", TestPaths.Fixture("metrics-dreambench-tiny", "clip"), "--dino", TestPaths.Fixture("metrics-dreambench-tiny", "dino")];
+        Assert.Equal(ExitCodes.Failed, await RpoApp.RunAsync([.. common, "--align", TestPaths.Fixture("metrics-dreambench-tiny", "clip"), "--out", Path.Combine(_dir, "bad")]));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
+
+        string output = Path.Combine(_dir, "align");
+        Assert.Equal(ExitCodes.Ok, await RpoApp.RunAsync([.. common, "--align", TestPaths.Fixture("reward-align-tiny"), "--paper-compat", "--out", output]));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, EvalCommand.MetricsFileName)));
+        var root = doc.RootElement;
+        Assert.Equal("align", root.GetProperty("reward_encoder").GetString());
+        Assert.False(root.GetProperty("live").GetBoolean());
+        Assert.Equal("a [V] backpack in the jungle", root.GetProperty("prompts")[0].GetString());
+        foreach (var lambda in new[] { "0.3", "0.5", "0.7" })
+            Assert.InRange(root.GetProperty("reward").GetProperty(lambda).GetDouble(), 0, 1);
+    }
+
+    [Fact]
     public async Task Eval_without_clip_is_a_usage_error() =>
         Assert.Equal(ExitCodes.Usage, await RpoApp.RunAsync([
             "eval", "--model", TestPaths.Fixture("sd-pipeline-tiny"), "--subject", _dir, "--class", "dog",

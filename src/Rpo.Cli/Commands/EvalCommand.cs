@@ -60,6 +60,9 @@ public static class EvalCommand
         if (a.Steps < 1) throw new UserError("--steps must be at least 1.");
         foreach (var (folder, name) in new[] { (a.Clip, "--clip"), (a.Dino, "--dino"), (a.Align, "--align") })
             if (folder is { Exists: false }) throw new UserError($"{name} {folder.FullName} does not exist.");
+        // Checked before the long generation: a wrong --align folder should fail in seconds, not after 25 prompts.
+        if (a.Align is not null && Load(() => RewardModel.DetectKind(a.Align.FullName), $"--align {a.Align.FullName}") != RewardEncoderKind.Align)
+            throw new UserError($"--align {a.Align.FullName} does not hold an ALIGN model.");
         var referenceFiles = ScoreCommand.ImageFiles(a.Subject, "subject");
         var references = referenceFiles.Select(f => ReadImage(f)).ToList();
         var target = DeviceOption.Resolve(a.Device);
@@ -100,8 +103,6 @@ public static class EvalCommand
         using (var evaluator = Load(() => DreamBenchEvaluator.FromPretrained(a.Clip.FullName, a.Dino.FullName, promptText), "the CLIP / DINO models"))
         using (var rewardModel = Load(() => RewardModel.FromPretrained(rewardFolder), $"the reward model {rewardFolder}"))
         {
-            if (a.Align is not null && rewardModel.Kind != RewardEncoderKind.Align)
-                throw new UserError($"--align {rewardFolder} holds a {rewardModel.Kind.ToString().ToLowerInvariant()} model.");
             result = DreamBenchEvaluation.Score(evaluator, rewardModel, promptText, references, generated, perImage);
         }
 

@@ -6,6 +6,7 @@ using Rpo.Tests.Shared;
 
 namespace Rpo.Cli.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public sealed class EvalCommandTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("rpo-eval-").FullName;

@@ -7,6 +7,7 @@ using Rpo.Tests.Shared;
 
 namespace Rpo.Cli.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public sealed class GenerateCommandTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("rpo-gen-").FullName;

@@ -3,6 +3,7 @@ using Rpo.Cli.Doctor;
 
 namespace Rpo.Cli.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public class RpoAppTests
 {
     [Theory]
@@ -27,6 +28,7 @@ public class RpoAppTests
     }
 }
 
+[Collection(ConsoleCollection.Name)]
 public class DoctorChecksTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Rpo.Tests.Shared;
 
 namespace Rpo.Cli.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public class ScoreCommandTests
 {
     static string Case(params string[] parts) => TestPaths.Fixture(["reward-clip-tiny", .. parts]);
@@ -76,6 +77,7 @@ public class ScoreCommandTests
         Assert.Equal(ExitCodes.Usage, await RpoApp.RunAsync(["bench", "score", "--encoder", "resnet"]));
 }
 
+[Collection(ConsoleCollection.Name)]
 public class ScoreOnDreamBenchTests
 {
     [Fact]

@@ -15,6 +15,7 @@ public static class RpoApp
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(InitModelCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(BenchCommand.Create(BenchGenerateCommand.Create()));
         return root;
     }

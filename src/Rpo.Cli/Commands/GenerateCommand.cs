@@ -76,7 +76,7 @@ public static class GenerateCommand
     }
 
     /// <summary>The folder's own sampler when implemented here; DDIM otherwise (SD 1.5 ships PNDM).</summary>
-    static SchedulerKind DefaultScheduler(string folder)
+    internal static SchedulerKind DefaultScheduler(string folder)
     {
         var config = SchedulerConfig.Load(Path.Combine(folder, "scheduler", "scheduler_config.json"));
         return SchedulerFactory.KindOfClass(config.ClassName) ?? SchedulerKind.Ddim;

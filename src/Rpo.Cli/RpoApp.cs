@@ -16,7 +16,8 @@ public static class RpoApp
         root.Subcommands.Add(InitModelCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create(BenchGenerateCommand.Create()));
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create(BenchGenerateCommand.Create(), BenchTrainCommand.Create()));
         return root;
     }
 

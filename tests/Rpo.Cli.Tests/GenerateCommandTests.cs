@@ -37,7 +37,7 @@ public sealed class GenerateCommandTests : IDisposable
         string a = Path.Combine(_dir, "a"), b = Path.Combine(_dir, "b");
         Assert.Equal(ExitCodes.Ok, await RpoApp.RunAsync(["init-model", "--tiny", a]));
         Assert.Equal(ExitCodes.Ok, await RpoApp.RunAsync(["init-model", "--tiny", b]));
-        foreach (var file in new[] { "unet/diffusion_pytorch_model.safetensors", "vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors", "tokenizer/vocab.json" })
+        foreach (var file in new[] { "unet/diffusion_pytorch_model.safetensors", "vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors", "tokenizer/vocab.json", "reward/model.safetensors" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(a, file)), File.ReadAllBytes(Path.Combine(b, file)));
         Assert.Equal(ExitCodes.Failed, await RpoApp.RunAsync(["init-model", "--tiny", a]));
         Assert.Equal(ExitCodes.Failed, await RpoApp.RunAsync(["init-model", a]));
@@ -46,6 +46,14 @@ public sealed class GenerateCommandTests : IDisposable
         using var result = pipeline.Generate(new GenerationRequest { Prompts = ["a [V] dog on the beach"], Steps = 2, Generator = new TorchSharp.torch.Generator(3) });
         Assert.Equal([1L, 3, 64, 64], result.Images.shape);
         Assert.True(result.Images.min().item<float>() >= 0 && result.Images.max().item<float>() <= 1);
+
+        // The reward encoder beside it loads as a CLIP reward model and scores the pipeline's own image.
+        using var reward = Rpo.Rewards.RewardModel.FromPretrained(Path.Combine(a, "reward"));
+        Assert.Equal(Rpo.Rewards.RewardEncoderKind.Clip, reward.Kind);
+        var image = ImageTensors.FromSignedTensor(result.Images * 2 - 1);
+        var scores = new Rpo.Rewards.LambdaHarmonicReward(reward).Score(image, image, ["a [V] dog on the beach"], 0.3);
+        Assert.True(double.IsFinite(scores.Reward[0]));
+        Assert.Equal(1.0, scores.SImg[0], 4);
     }
 
     [Fact]

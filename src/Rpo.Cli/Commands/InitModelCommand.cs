@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Rpo.Diffusion.Pipelines;
+using Rpo.Rewards;
 using Spectre.Console;
 
 namespace Rpo.Cli.Commands;
@@ -13,7 +14,7 @@ public static class InitModelCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the random weights.", DefaultValueFactory = _ => 0 };
         var force = new Option<bool>("--force") { Description = "Write into a folder that is not empty." };
         var output = new Argument<string>("out") { Description = "Folder to write the diffusers pipeline into." };
-        var command = new Command("init-model", "Write a seeded tiny diffusers pipeline folder (tokenizer included) for mock runs and tests.")
+        var command = new Command("init-model", "Write a seeded tiny diffusers pipeline folder (tokenizer included) and a tiny CLIP reward encoder in <out>/reward, for mock runs and tests.")
         {
             tiny, seed, force, output,
         };
@@ -24,7 +25,9 @@ public static class InitModelCommand
             if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any() && !parsed.GetValue(force))
                 throw new UserError($"{folder} is not empty; pass --force to write into it.");
             TinyStableDiffusion.Write(folder, parsed.GetValue(seed));
-            AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] a tiny Stable Diffusion pipeline (seed {parsed.GetValue(seed)}) to {Path.GetFullPath(folder)}");
+            // The reward encoder `rpo train` finds by default (<model>/reward), sharing the pipeline's tokenizer.
+            TinyRewardModel.Write(Path.Combine(folder, "reward"), Path.Combine(folder, "tokenizer"), parsed.GetValue(seed) + 3);
+            AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] a tiny Stable Diffusion pipeline and reward encoder (seed {parsed.GetValue(seed)}) to {Path.GetFullPath(folder)}");
             return ExitCodes.Ok;
         });
         return command;

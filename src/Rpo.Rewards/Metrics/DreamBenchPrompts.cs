@@ -35,26 +35,54 @@ public static class DreamBenchPrompts
         "a {0} {1} in a purple wizard outfit",
     ];
 
-    /// <summary>Class nouns of live subjects (DreamBench's are dog and cat; other pets and animals follow the same list).</summary>
+    /// <summary>DreamBench's 15 class nouns (dataset/prompts_and_classes.txt).</summary>
+    public static IReadOnlyList<string> Classes { get; } =
+        ["backpack", "boot", "bowl", "can", "candle", "cartoon", "cat", "clock", "dog", "glasses", "sneaker", "stuffed animal", "teapot", "toy", "vase"];
+
+    /// <summary>
+    /// Class nouns of live subjects. DreamBench's live subjects are dogs and cats; other animals and people get the same
+    /// list because its outfit/hat prompts fit them and the object list's do not. Matched on the whole noun or its last
+    /// word, case-insensitively, so "corgi dog" and "Tabby Cat" are live too. This is the one classification of the
+    /// product: Training's prompt lists and Pipeline's subject validation both ask <see cref="IsLive"/>.
+    /// </summary>
     public static IReadOnlySet<string> LiveClasses { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        "dog", "puppy", "cat", "kitten", "animal", "pet", "bird", "parrot", "horse", "pony", "rabbit", "bunny", "hamster",
-        "guinea pig", "ferret", "fox", "bear", "monkey", "cow", "sheep", "goat", "pig", "duck", "chicken", "turtle", "tortoise",
-        "lizard", "snake", "fish", "person", "man", "woman", "boy", "girl", "child", "baby",
+        "dog", "puppy", "cat", "kitten", "animal", "pet", "bird", "parrot", "owl", "duck", "chicken", "horse", "pony",
+        "cow", "pig", "sheep", "goat", "rabbit", "bunny", "hamster", "guinea pig", "mouse", "rat", "ferret", "fox",
+        "wolf", "bear", "panda", "monkey", "lion", "tiger", "turtle", "tortoise", "lizard", "snake", "frog", "fish",
+        "person", "man", "woman", "boy", "girl", "child", "kid", "baby",
     };
 
-    /// <summary>Whether the live-subject list applies to <paramref name="classNoun"/>.</summary>
+    /// <summary>Words that make a live noun an object ("teddy bear", "toy dog", DreamBench's "stuffed animal").</summary>
+    public static IReadOnlySet<string> ObjectModifiers { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "toy", "stuffed", "plush", "plushie", "teddy", "robot", "figurine", "statue", "ceramic", "wooden", "cartoon",
+    };
+
+    /// <summary>Live when the noun (or its last word) is in <see cref="LiveClasses"/> and no word of it is in
+    /// <see cref="ObjectModifiers"/>; an object otherwise.</summary>
     public static bool IsLive(string classNoun)
     {
+        string noun = NormalizeNoun(classNoun);
+        var words = noun.Split(' ');
+        if (words.Any(ObjectModifiers.Contains)) return false;
+        return LiveClasses.Contains(noun) || LiveClasses.Contains(words[^1]);
+    }
+
+    /// <summary>Trims the noun and collapses inner whitespace ("  corgi   dog " is "corgi dog").</summary>
+    public static string NormalizeNoun(string classNoun)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(classNoun);
-        return LiveClasses.Contains(classNoun.Trim());
+        return System.Text.RegularExpressions.Regex.Replace(classNoun.Trim(), @"\s+", " ");
     }
 
     /// <summary>The 25 prompts for a subject of class <paramref name="classNoun"/>, with <paramref name="identifier"/> in place.</summary>
-    public static IReadOnlyList<string> For(string classNoun, string identifier = "[V]")
+    /// <param name="live">Overrides the list the noun would choose (null: <see cref="IsLive"/> decides).</param>
+    public static IReadOnlyList<string> For(string classNoun, string identifier = "[V]", bool? live = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(identifier);
-        var middle = IsLive(classNoun) ? LiveOnly : ObjectOnly;
-        return Shared.Concat(middle).Concat(Colours).Select(p => string.Format(System.Globalization.CultureInfo.InvariantCulture, p, identifier, classNoun.Trim())).ToList();
+        string noun = NormalizeNoun(classNoun);
+        var middle = (live ?? IsLive(noun)) ? LiveOnly : ObjectOnly;
+        return Shared.Concat(middle).Concat(Colours).Select(p => string.Format(System.Globalization.CultureInfo.InvariantCulture, p, identifier, noun)).ToList();
     }
 }

@@ -29,5 +29,21 @@ public class DreamBenchPromptsTests
     [InlineData("stuffed animal", false)]
     [InlineData("toy", false)]
     [InlineData("sneaker", false)]
+    [InlineData("Tabby Cat", true)]
+    [InlineData("corgi dog", true)]
+    [InlineData("guinea pig", true)]
+    [InlineData("teddy bear", false)]
+    [InlineData("rc car", false)]
     public void The_class_noun_picks_the_list(string noun, bool live) => Assert.Equal(live, DreamBenchPrompts.IsLive(noun));
+
+    [Fact]
+    public void Only_dogs_and_cats_of_the_dreambench_classes_are_live() =>
+        Assert.Equal(["cat", "dog"], DreamBenchPrompts.Classes.Where(DreamBenchPrompts.IsLive).Order());
+
+    [Fact]
+    public void The_list_can_be_forced_and_the_noun_is_normalised()
+    {
+        Assert.Equal("a [V] corgi dog wearing a red hat", DreamBenchPrompts.For("  corgi   dog ")[10]);
+        Assert.Equal("a [V] dog with a wheat field in the background", DreamBenchPrompts.For("dog", live: false)[10]);
+    }
 }

@@ -66,6 +66,15 @@ public sealed class CLIPModel : nn.Module, IImageTextEncoder
         return model;
     }
 
+    /// <summary>Writes a transformers folder (config.json with model_type "clip", model.safetensors) that
+    /// <see cref="FromPretrained"/> and transformers' <c>CLIPModel.from_pretrained</c> read back.</summary>
+    public void SavePretrained(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        ConfigWriter.WriteTransformers(Config, Path.Combine(folder, "config.json"), nameof(CLIPModel), "clip");
+        ModuleWeights.Save(this, Path.Combine(folder, "model.safetensors"));
+    }
+
     public CLIPTextTransformer TextModel => text_model;
 
     public CLIPVisionTransformer VisionModel => vision_model;

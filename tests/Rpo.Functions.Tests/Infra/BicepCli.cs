@@ -10,38 +10,15 @@ public sealed record BicepRun(int ExitCode, string StdOut, string StdErr)
 }
 
 /// <summary>
-/// Finds and runs the Bicep CLI the way `rpo doctor` does (src/Rpo.Cli/Doctor/BicepLocator.cs): $RPO_BICEP, then
+/// Finds the Bicep CLI with `rpo doctor`'s own locator (src/Rpo.Cli/Doctor/BicepLocator.cs, linked in) and runs it: $RPO_BICEP, then
 /// PATH, then the Azure.Bicep.CommandLine.linux-x64 package that `dotnet restore tools/bicep/bicep.proj` (run-tests.sh)
 /// puts in the NuGet cache.
 /// </summary>
 public static class BicepCli
 {
-    const string PackageId = "Azure.Bicep.CommandLine.linux-x64";
-
-    public static string Locate()
-    {
-        string? fromEnv = Environment.GetEnvironmentVariable("RPO_BICEP");
-        if (!string.IsNullOrEmpty(fromEnv) && File.Exists(fromEnv)) return fromEnv;
-
-        string exe = OperatingSystem.IsWindows() ? "bicep.exe" : "bicep";
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            string candidate = Path.Combine(dir, exe);
-            if (File.Exists(candidate)) return candidate;
-        }
-
-        string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        string package = Path.Combine(cache, PackageId.ToLowerInvariant());
-        string? found = Directory.Exists(package)
-            ? Directory.GetDirectories(package)
-                .OrderByDescending(d => Version.TryParse(Path.GetFileName(d), out var v) ? v : new Version(0, 0))
-                .Select(d => Path.Combine(d, "tools", exe))
-                .FirstOrDefault(File.Exists)
-            : null;
-        return found ?? throw new FileNotFoundException(
-            $"The Bicep CLI was not found ($RPO_BICEP, PATH, {package}). Run: dotnet restore tools/bicep/bicep.proj");
-    }
+    public static string Locate() =>
+        Rpo.Cli.Doctor.BicepLocator.Find() ?? throw new FileNotFoundException(
+            $"The Bicep CLI was not found ($RPO_BICEP, PATH, the {Rpo.Cli.Doctor.BicepLocator.PackageId} package). Run: dotnet restore tools/bicep/bicep.proj");
 
     public static BicepRun Run(string workingDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {

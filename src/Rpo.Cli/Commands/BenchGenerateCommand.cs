@@ -13,25 +13,15 @@ public static class BenchGenerateCommand
 {
     public static Command Create()
     {
-        var steps = new Option<int>("--steps") { Description = "Measured steps per model (one more warms up).", DefaultValueFactory = _ => 5 };
-        var only = new Option<string>("--model") { Description = "tiny, sd21-base or all.", DefaultValueFactory = _ => "all" };
-        var json = new Option<string?>("--json") { Description = "Also write the results to this JSON file." };
-        var device = DeviceOption.Create();
+        var options = new BenchModelOptions(defaultSteps: 5);
         var command = new Command("generate", "Median seconds per denoising step (UNet on the classifier-free-guidance batch of 2 + DDIM step) "
-            + "for the tiny model (32×32 latents) and the SD 2.1-base UNet config at 64×64 latents, random weights.")
-        {
-            steps, only, json, device,
-        };
+            + "for the tiny model (32×32 latents) and the SD 2.1-base UNet config at 64×64 latents, random weights.");
+        options.AddTo(command);
         command.SetAction(parsed =>
         {
-            int n = parsed.GetValue(steps);
-            if (n < 1) throw new UserError("--steps must be at least 1.");
-            string which = parsed.GetValue(only)!.ToLowerInvariant();
-            if (which is not ("tiny" or "sd21-base" or "all")) throw new UserError($"--model {which}: use tiny, sd21-base or all.");
-            var target = DeviceOption.Resolve(parsed.GetValue(device));
-            var runs = new List<(string Name, Func<UNet2DConditionConfig> Config, long Latent)>();
-            if (which is "tiny" or "all") runs.Add(("tiny", () => TinyStableDiffusion.UnetConfig, 32));
-            if (which is "sd21-base" or "all") runs.Add(("sd21-base", DenoisingBenchmark.Sd21BaseConfig, 64));
+            var (n, target, models) = options.Parse(parsed);
+            // Latents: tiny 32×32, SD 2.1-base 64×64 (512 px).
+            var runs = models.Select(m => (m.Name, m.Config, Latent: m.Name == "tiny" ? 32L : 64L)).ToList();
 
             var results = new List<DenoisingBenchResult>();
             foreach (var (name, config, latent) in runs)
@@ -44,8 +34,7 @@ public static class BenchGenerateCommand
                 table.AddRow(r.Model, $"{r.LatentSize}×{r.LatentSize}", r.Parameters.ToString("N0", CultureInfo.InvariantCulture),
                     $"{r.MedianSeconds:F3}", $"{r.MinSeconds:F3}", $"{r.MaxSeconds:F3}", target.ToString());
             AnsiConsole.Write(table);
-            if (parsed.GetValue(json) is { } path)
-                File.WriteAllText(path, JsonSerializer.Serialize(new { device = target.ToString(), Environment.ProcessorCount, results }, new JsonSerializerOptions { WriteIndented = true }));
+            options.WriteJson(parsed, target, results);
             return ExitCodes.Ok;
         });
         return command;

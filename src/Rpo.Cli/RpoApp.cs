@@ -34,7 +34,8 @@ public static class RpoApp
         }
         try
         {
-            return await parsed.InvokeAsync(cancellationToken: cancellationToken);
+            // Our handlers below print user errors as one line; System.CommandLine's own handler would print a stack trace.
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken);
         }
         catch (UserError e)
         {
@@ -44,6 +45,13 @@ public static class RpoApp
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("rpo: cancelled.");
+            return ExitCodes.Failed;
+        }
+        catch (Exception e)
+        {
+            // Anything else is a failure of the run, not of the process: name it; the stack only when asked for.
+            Console.Error.WriteLine($"rpo: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("RPO_DEBUG") is { Length: > 0 }) Console.Error.WriteLine(e);
             return ExitCodes.Failed;
         }
     }

@@ -61,6 +61,10 @@ public sealed class GenerateCommandTests : IDisposable
     {
         Assert.Equal(ExitCodes.Usage, await RpoApp.RunAsync(["generate", "--prompt", "x", "--out", "y.png"]));
         Assert.Equal(ExitCodes.Failed, await RpoApp.RunAsync(["generate", "--model", Path.Combine(_dir, "missing"), "--prompt", "x", "--out", "y.png"]));
+        // A folder that is not a pipeline fails the command (exit 1) without crashing the process.
+        string broken = Directory.CreateDirectory(Path.Combine(_dir, "broken")).FullName;
+        File.WriteAllText(Path.Combine(broken, "model_index.json"), "{}");
+        Assert.Equal(ExitCodes.Failed, await RpoApp.RunAsync(["generate", "--model", broken, "--prompt", "x", "--out", Path.Combine(_dir, "z.png")]));
         Assert.Equal(ExitCodes.Failed, await RpoApp.RunAsync(["generate", "--model", TestPaths.Fixture("sd-pipeline-tiny"), "--prompt", "x",
             "--scheduler", "plms", "--out", Path.Combine(_dir, "y.png")]));
     }

@@ -30,6 +30,8 @@ public enum RewardEncoder
 /// <param name="BaseModel">The diffusers model the run starts from (a Hugging Face id or a folder the worker knows).</param>
 /// <param name="Encoder">The reward's image/text encoder.</param>
 /// <param name="PaperCompat">Reproduce the public code's quirks (e.g. the identifier left in the reward's prompt).</param>
+/// <param name="SampleSteps">Denoising steps of every generated image (negatives and checkpoint scoring).</param>
+/// <param name="GuidanceScale">Classifier-free guidance of every generated image.</param>
 public sealed record RunOptions(
     int Steps = 400,
     int ValEvery = 40,
@@ -43,7 +45,9 @@ public sealed record RunOptions(
     long Seed = 0,
     string BaseModel = RunOptions.DefaultBaseModel,
     RewardEncoder Encoder = RewardEncoder.Align,
-    bool PaperCompat = false)
+    bool PaperCompat = false,
+    int SampleSteps = 50,
+    double GuidanceScale = 7.5)
 {
     /// <summary>The model the paper's DreamBench numbers were measured on.</summary>
     public const string DefaultBaseModel = "stabilityai/stable-diffusion-2-1";
@@ -98,6 +102,16 @@ public sealed record RunOptions(
         if (Seed < 0)
         {
             problems.Add($"seed must be >= 0 (got {Seed})");
+        }
+
+        if (SampleSteps < 1)
+        {
+            problems.Add($"sampleSteps must be at least 1 (got {SampleSteps})");
+        }
+
+        if (!double.IsFinite(GuidanceScale) || GuidanceScale < 0)
+        {
+            problems.Add($"guidanceScale must be a finite number >= 0 (got {GuidanceScale})");
         }
 
         if (string.IsNullOrWhiteSpace(BaseModel))

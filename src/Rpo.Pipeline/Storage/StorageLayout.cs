@@ -67,6 +67,15 @@ public static class StorageLayout
 
     public static BlobRef Log(RunId runId) => WorkFile(runId, "run.log");
 
+    /// <summary>
+    /// Written to cancel a run: GPU jobs of the run poll it and stop (a train job between steps), because a job already
+    /// running on a worker cannot be reached through the orchestration's events.
+    /// </summary>
+    public static BlobRef CancelMarker(RunId runId) => WorkFile(runId, "cancel.json");
+
+    /// <summary>The run's last known <c>RunStatus</c>, mirrored by the local runner for <c>rpo status</c> in another process.</summary>
+    public static BlobRef RunStatusFile(RunId runId) => WorkFile(runId, "status.json");
+
     // models/
 
     public static BlobRef ModelsFolder(string subjectId) => new(StorageArea.Models, Segment(subjectId, nameof(subjectId)) + "/");

@@ -165,6 +165,12 @@ public sealed class SubjectValidator
         return Convert.ToHexString(hash.GetHashAndReset());
     }
 
+    /// <summary>
+    /// subject.json as the validator reads it: the class noun and options, each null when absent or invalid (invalid
+    /// options are not half-read). Starters read it to choose prompts and the run id before the run validates.
+    /// </summary>
+    public static SubjectManifest? ReadManifest(ReadOnlyMemory<byte> content) => ReadManifest(content, []);
+
     private static SubjectManifest? ReadManifest(ReadOnlyMemory<byte> content, List<SubjectProblem> problems)
     {
         var file = StorageLayout.SubjectJsonName;

@@ -173,7 +173,7 @@ public sealed class LocalRunner : IAsyncDisposable
                 return new LocalRunResult(runId, followed ? LocalRunMode.Followed : LocalRunMode.AlreadyFinished, earlier);
             }
 
-            if (earlier is not null && !earlier.IsFinished && IsAlive(earlier))
+            if (earlier is not null && !earlier.IsFinished && IsAlive(earlier, _options))
             {
                 followed = true;
                 progress?.Invoke(earlier);
@@ -285,8 +285,14 @@ public sealed class LocalRunner : IAsyncDisposable
 
     private static string? Serialize(RunStatus? status) => status is null ? null : System.Text.Json.JsonSerializer.Serialize(status, RunJson.Options);
 
-    private bool IsAlive(RunStatusDocument status)
+    /// <summary>
+    /// Whether the process that wrote a running status still runs it: on this machine, whether that process (or, in this
+    /// process, that runner) is alive; elsewhere, whether its heartbeat is fresher than <see cref="LocalRunnerOptions.StaleAfter"/>.
+    /// </summary>
+    public static bool IsAlive(RunStatusDocument status, LocalRunnerOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(status);
+        options ??= new LocalRunnerOptions();
         if (RunOwner.TryParse(status.Owner) is { } owner && owner.Host == Environment.MachineName)
         {
             if (owner.ProcessId == Environment.ProcessId)
@@ -300,7 +306,7 @@ public sealed class LocalRunner : IAsyncDisposable
             }
         }
 
-        return _options.Time.GetUtcNow() - status.Heartbeat <= _options.StaleAfter;
+        return options.Time.GetUtcNow() - status.Heartbeat <= options.StaleAfter;
     }
 
     private static bool ProcessExists(int processId)

@@ -152,6 +152,7 @@ public sealed class LocalRunner : IAsyncDisposable
     /// <param name="progress">Called with the run's state whenever it changes.</param>
     /// <param name="cancelRun">Cancels the run (Ctrl+C): the cancel marker is written, the run stops and ends Canceled,
     /// and this call still returns its final state.</param>
+    /// <exception cref="OperationCanceledException">The runner was disposed meanwhile (the run is left as a killed process leaves it).</exception>
     public async Task<LocalRunResult> RunAsync(
         string subjectId,
         string? classNoun = null,
@@ -159,6 +160,19 @@ public sealed class LocalRunner : IAsyncDisposable
         CancellationToken cancelRun = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        try
+        {
+            return await RunOrJoinAsync(subjectId, classNoun, progress, cancelRun).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && _stopping.IsCancellationRequested)
+        {
+            // Disposed mid-call: the host and its channel went away under the call, which reports that in its own way.
+            throw new OperationCanceledException("The local runner stopped.", e, _stopping.Token);
+        }
+    }
+
+    private async Task<LocalRunResult> RunOrJoinAsync(string subjectId, string? classNoun, Action<RunStatusDocument>? progress, CancellationToken cancelRun)
+    {
         var request = await new RunStarter(Client, Storage).PrepareAsync(subjectId, classNoun, _stopping.Token).ConfigureAwait(false);
         var runId = request.RunId;
         var cancel = new CancelOnce(Storage, runId, cancelRun, _options.Time);
@@ -218,7 +232,8 @@ public sealed class LocalRunner : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _dispatcher.DisposeAsync().ConfigureAwait(false);
         await _host.DisposeAsync().ConfigureAwait(false);
-        _stopping.Dispose();
+
+        // _stopping stays undisposed: a RunAsync still unwinding reads its token; it holds no timer or handle.
     }
 
     /// <summary>Runs the instance here and mirrors it to the status file until it ends.</summary>

@@ -93,10 +93,10 @@ public static partial class RunCommand
 
             var store = StorageOption.Open(parsed.GetValue(storage)!);
             var upload = await SubjectUpload.UploadAsync(store, id, folder, new SubjectManifest(parsed.GetValue(classNoun), options), cancellation);
-            AnsiConsole.MarkupLineInterpolated(
-                $"subject [bold]{id}[/]: {upload.Photos.Count} photos in {store.Location}: {StorageLayout.SubjectFolder(id)}"
+            AnsiConsole.MarkupLine(Markup.Escape(
+                $"subject {id}: {upload.Photos.Count} photos in {store.Location}: {StorageLayout.SubjectFolder(id)}"
                 + (upload.Written.Count > 0 ? $" ({upload.Written.Count} file(s) written)" : " (unchanged)")
-                + (upload.Skipped.Count > 0 ? $"; not photos, not uploaded: {string.Join(", ", upload.Skipped)}" : ""));
+                + (upload.Skipped.Count > 0 ? $"; not photos, not uploaded: {string.Join(", ", upload.Skipped)}" : "")));
             AnsiConsole.MarkupLineInterpolated(
                 $"{(modelFolder is null ? "mock mode (tiny model)" : options.BaseModel)}: {options.Steps} steps, checkpoint every {options.ValEvery}, {options.Negatives} negatives and {options.ValImages} scoring image(s) per prompt, {options.SampleSteps} denoising steps, λ_val {options.LambdaVal}");
 

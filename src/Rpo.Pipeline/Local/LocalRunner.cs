@@ -4,6 +4,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Rpo.Pipeline.Jobs;
 using Rpo.Pipeline.Orchestration;
 using Rpo.Pipeline.Runs;
@@ -121,14 +122,12 @@ public sealed class LocalRunner : IAsyncDisposable
             registry => registry.AddRpoRun(),
             new DurableTaskTestHostOptions
             {
-                LoggerFactory = options.LoggerFactory,
+                // Without one, the host's gRPC sidecar logs every request to the console, under rpo run's progress display.
+                LoggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance,
                 ConfigureServices = services =>
                 {
                     services.AddLogging();
-                    if (options.LoggerFactory is not null)
-                    {
-                        services.AddSingleton(options.LoggerFactory);
-                    }
+                    services.AddSingleton(options.LoggerFactory ?? NullLoggerFactory.Instance);
 
                     services.AddSingleton(storage);
                     services.AddSingleton<IJobDispatcher>(_ => Dispatcher());

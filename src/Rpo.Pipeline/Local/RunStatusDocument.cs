@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.DurableTask.Client;
 using Rpo.Pipeline.Orchestration;
 using Rpo.Pipeline.Runs;
@@ -28,14 +29,18 @@ public sealed record RunStatusDocument(
     string Owner)
 {
     /// <summary>Ended: nothing runs it any more, whatever the heartbeat says.</summary>
+    [JsonIgnore]
     public bool IsFinished => RuntimeStatus is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
 
     /// <summary>Completed and published (not canceled).</summary>
+    [JsonIgnore]
     public bool Succeeded => RuntimeStatus == OrchestrationRuntimeStatus.Completed && Outcome?.Result == RunResultKind.Succeeded;
 
+    [JsonIgnore]
     public bool Canceled => RuntimeStatus == OrchestrationRuntimeStatus.Completed && Outcome?.Result == RunResultKind.Canceled;
 
     /// <summary>"running", "completed", "failed", "canceled", "terminated", "pending".</summary>
+    [JsonIgnore]
     public string StateName => Canceled ? "canceled" : RuntimeStatus.ToString().ToLowerInvariant();
 
     public static async Task<(RunStatusDocument Document, BlobETag ETag)?> ReadAsync(IBlobStorage storage, RunId runId, CancellationToken cancellationToken = default)

@@ -14,7 +14,8 @@ public sealed class ScoreCheckpointJobHandlerTests
     [Fact]
     public async Task Scores_a_checkpoint_on_azurite_writing_its_images_and_score_json_and_reporting_the_mean_reward()
     {
-        var store = await Azurite.CreateStoreAsync();
+        await using var azurite = new AzuriteStoreUnderTest(await Azurite.CreateStoreAsync());
+        var store = azurite.Store;
         var runId = GpuTestKit.RunId();
         var checkpoint = StorageLayout.Checkpoint(runId, 2).Combine("unet/");
         foreach (var file in Directory.GetFiles(Path.Combine(GpuTestKit.Models.ResolvePipeline(GpuModels.Tiny), "unet")))

@@ -103,6 +103,30 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_lora_run_keeps_only_the_adapters_as_its_model_resumes_and_its_checkpoint_scores()
+    {
+        var store = _temp.Store;
+        var job = await JobAsync(store, GpuTestKit.TinyOptions(steps: 2, valEvery: 1) with { LoraRank = 2 });
+        using var kill = new CancellationTokenSource();
+        var first = new RecordingProgress { OnCheckpoint = _ => kill.CancelAsync() };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Handler(store, first).HandleAsync(job, kill.Token));
+
+        var second = new RecordingProgress();
+        var result = await Handler(store, second).HandleAsync(job, CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Error?.Message);
+        Assert.Equal([1, 2], second.Checkpoints.Select(c => c.Step));
+        var last = second.Checkpoints.Last();
+        Assert.Equal(StorageLayout.Checkpoint(job.RunId, 2).Combine("lora/"), last.Checkpoint);
+        Assert.Equal(["pytorch_lora_weights.safetensors"], await GpuTestKit.ListAsync(store, last.Checkpoint));
+
+        var score = new ScoreCheckpointJob(job.RunId, 1, 2, job.Options, last.Checkpoint, job.ReferenceImages, GpuTestKit.Prompts, StorageLayout.CheckpointScore(job.RunId, 2));
+        var scored = await new ScoreCheckpointJobHandler(store, GpuTestKit.Models, GpuTestKit.Scratch).HandleAsync(score, CancellationToken.None);
+        Assert.True(scored.Succeeded, scored.Error?.Message);
+        Assert.InRange(scored.Metrics[ScoreMetrics.Reward], 0, 1);
+    }
+
+    [Fact]
     public async Task The_cancel_marker_stops_training_between_steps_with_a_canceled_result()
     {
         var store = _temp.Store;

@@ -154,10 +154,12 @@ public sealed class TrainJobHandler(
                 loss = trainer.TrainStep().Loss;
                 if (_schedule.Contains(trainer.Step))
                 {
-                    var saved = await SaveAsync(scratch, trainer, loss, scheduled: true, cancellationToken).ConfigureAwait(false);
+                    var (model, info) = await SaveAsync(scratch, trainer, loss, scheduled: true, cancellationToken).ConfigureAwait(false);
                     lastSaved = trainer.Step;
+
+                    // The figures kept with the checkpoint, so a resumed job reports it again identically.
                     await owner._progress.OnCheckpointSavedAsync(
-                        new CheckpointSaved(job.RunId, trainer.Step, Options.Steps, loss, saved, GpuSeconds), cancellationToken).ConfigureAwait(false);
+                        new CheckpointSaved(job.RunId, info.Step, info.TotalSteps, info.Loss, model, info.GpuSeconds), cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -172,13 +174,13 @@ public sealed class TrainJobHandler(
                 GpuSeconds);
         }
 
-        private async Task<BlobRef> SaveAsync(JobScratch scratch, RpoTrainer trainer, double loss, bool scheduled, CancellationToken token)
+        private async Task<(BlobRef Model, CheckpointInfo Info)> SaveAsync(JobScratch scratch, RpoTrainer trainer, double loss, bool scheduled, CancellationToken token)
         {
             var local = trainer.SaveCheckpoint(scratch.PathOf("checkpoints"));
             try
             {
                 var info = new CheckpointInfo(trainer.Step, Options.Steps, double.IsFinite(loss) ? loss : 0, GpuSeconds, scheduled, TrainCheckpoints.ModelFolderName(trainer.Lora is not null));
-                return await TrainCheckpoints.UploadAsync(scratch, local, TrainCheckpoints.Folder(job.CheckpointsFolder, trainer.Step), info, token).ConfigureAwait(false);
+                return (await TrainCheckpoints.UploadAsync(scratch, local, TrainCheckpoints.Folder(job.CheckpointsFolder, trainer.Step), info, token).ConfigureAwait(false), info);
             }
             finally
             {

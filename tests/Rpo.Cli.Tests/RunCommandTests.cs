@@ -128,7 +128,7 @@ public sealed class RunCommandTests : IDisposable
         await new RunStatusDocument(runId, Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Running, null, null, null, now, now, "elsewhere/1/x").WriteAsync(store);
 
         Assert.Equal(ExitCodes.Ok, await Rpo("cancel", runId.Value, "--reason", "enough"));
-        Assert.Equal("enough", (await CancelRequest.ReadAsync(store, runId))!.Reason);
+        Assert.Equal("enough", (await CancelMarkers.ReadAsync(store, runId))!.Reason);
 
         Assert.Equal(ExitCodes.Failed, await Rpo("cancel", "rex-00000000000000bb"));
         Assert.Equal(ExitCodes.Failed, await Rpo("status", "rex-00000000000000bb"));

@@ -217,7 +217,7 @@ public sealed class LocalRunner : IAsyncDisposable
 
     /// <summary>Cancels a run from any process: writes its cancel marker, which the process running it polls.</summary>
     public static Task CancelAsync(IBlobStorage storage, RunId runId, string? reason, TimeProvider? time = null, CancellationToken cancellationToken = default) =>
-        CancelRequest.WriteAsync(storage, runId, reason, (time ?? TimeProvider.System).GetUtcNow(), cancellationToken);
+        CancelMarkers.WriteAsync(storage, runId, reason, (time ?? TimeProvider.System).GetUtcNow(), cancellationToken);
 
     /// <summary>Stops at once, like a killed process: running jobs are abandoned and the status file is left as it was.</summary>
     public async ValueTask DisposeAsync()
@@ -252,7 +252,7 @@ public sealed class LocalRunner : IAsyncDisposable
         while (true)
         {
             await cancel.RequestIfAskedAsync(_stopping.Token).ConfigureAwait(false);
-            if (!cancelRaised && await CancelRequest.ReadAsync(Storage, runId, _stopping.Token).ConfigureAwait(false) is { } asked)
+            if (!cancelRaised && await CancelMarkers.ReadAsync(Storage, runId, _stopping.Token).ConfigureAwait(false) is { } asked)
             {
                 await Client.RaiseEventAsync(runId.Value, RunEvents.Cancel, asked.Reason, _stopping.Token).ConfigureAwait(false);
                 cancelRaised = true;
@@ -353,7 +353,7 @@ public sealed class LocalRunner : IAsyncDisposable
             }
 
             _written = true;
-            await CancelRequest.WriteAsync(storage, runId, "canceled from rpo run", time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await CancelMarkers.WriteAsync(storage, runId, "canceled from rpo run", time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -70,19 +70,20 @@ public sealed record RunStatusDocument(
 }
 
 /// <summary>
-/// work/{runId}/cancel.json: asks the run to stop. Whoever runs the run polls it (the local runner raises the
-/// orchestration's cancel event; a train job stops between steps), so a cancel works from any process.
+/// work/{runId}/cancel.json (<see cref="CancelMarker"/>, the format the orchestration writes too): asks the run to stop.
+/// Whoever runs the run polls it (the local runner raises the orchestration's cancel event; a train job stops between
+/// steps), so a cancel works from any process.
 /// </summary>
-public sealed record CancelRequest(string? Reason, DateTimeOffset RequestedAt)
+public static class CancelMarkers
 {
     public static Task<BlobETag> WriteAsync(IBlobStorage storage, RunId runId, string? reason, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(storage);
-        return storage.WriteAsync(StorageLayout.CancelMarker(runId), JsonSerializer.SerializeToUtf8Bytes(new CancelRequest(reason, at), RunJson.Indented), cancellationToken: cancellationToken);
+        return storage.WriteAsync(StorageLayout.CancelMarker(runId), JsonSerializer.SerializeToUtf8Bytes(new CancelMarker(runId, reason, at), RunJson.Indented), cancellationToken: cancellationToken);
     }
 
-    /// <summary>The request, or null when there is none. A marker that is not this JSON still cancels (its reason unknown).</summary>
-    public static async Task<CancelRequest?> ReadAsync(IBlobStorage storage, RunId runId, CancellationToken cancellationToken = default)
+    /// <summary>The marker, or null when there is none. One that is not this JSON still cancels (its reason unknown).</summary>
+    public static async Task<CancelMarker?> ReadAsync(IBlobStorage storage, RunId runId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(storage);
         var data = await storage.TryReadAsync(StorageLayout.CancelMarker(runId), cancellationToken).ConfigureAwait(false);
@@ -93,11 +94,11 @@ public sealed record CancelRequest(string? Reason, DateTimeOffset RequestedAt)
 
         try
         {
-            return JsonSerializer.Deserialize<CancelRequest>(data.Content.Span, RunJson.Options) ?? new CancelRequest(null, DateTimeOffset.MinValue);
+            return JsonSerializer.Deserialize<CancelMarker>(data.Content.Span, RunJson.Options) ?? new CancelMarker(runId, null, DateTimeOffset.MinValue);
         }
         catch (JsonException)
         {
-            return new CancelRequest(null, DateTimeOffset.MinValue);
+            return new CancelMarker(runId, null, DateTimeOffset.MinValue);
         }
     }
 }

@@ -44,7 +44,7 @@ static class RunView
         }
         else if (document.Canceled)
         {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]canceled[/]: {document.Outcome?.Message}");
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{document.Outcome?.Message ?? "canceled"}[/]");
         }
         else
         {

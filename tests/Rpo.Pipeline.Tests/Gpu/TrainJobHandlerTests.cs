@@ -5,6 +5,7 @@ using Rpo.Pipeline.Jobs;
 using Rpo.Pipeline.Orchestration;
 using Rpo.Pipeline.Runs;
 using Rpo.Pipeline.Storage;
+using Rpo.Pipeline.Tests.Storage;
 using Rpo.Pipeline.Tests.Subjects;
 using Rpo.Training.Preferences;
 
@@ -36,8 +37,12 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
     [Fact]
     public async Task Draws_labels_then_reports_each_scheduled_checkpoint_once_it_is_complete_in_storage()
     {
-        var store = _temp.Store;
-        var job = await JobAsync(store, GpuTestKit.TinyOptions(steps: 3, valEvery: 2));
+        var markerChecks = 0;
+        var job = await JobAsync(_temp.Store, GpuTestKit.TinyOptions(steps: 3, valEvery: 2));
+        var store = new InterceptingStorage(_temp.Store)
+        {
+            BeforeExists = blob => markerChecks += blob == StorageLayout.CancelMarker(job.RunId) ? 1 : 0,
+        };
         var progress = new RecordingProgress();
         var completeWhenReported = new List<bool>();
         progress.OnCheckpoint = async saved =>
@@ -47,9 +52,11 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
                 && await store.ExistsAsync(StorageLayout.Checkpoint(job.RunId, saved.Step).Combine("checkpoint.json")));
         };
 
-        var result = await Handler(store, progress).HandleAsync(job, CancellationToken.None);
+        // Polls for the cancel marker at most once an hour: the one look at the start.
+        var result = await new TrainJobHandler(store, GpuTestKit.Models, progress, GpuTestKit.Scratch, new TrainJobSettings(TimeSpan.FromHours(1))).HandleAsync(job, CancellationToken.None);
 
         Assert.True(result.Succeeded, result.Error?.Message);
+        Assert.Equal(1, markerChecks);
         var reports = progress.Reports.ToList();
         var labels = Assert.IsType<LabelsDrawn>(reports[0]);
         Assert.Equal(StorageLayout.WorkFile(job.RunId, "labels.json"), labels.Labels);
@@ -129,8 +136,12 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
     [Fact]
     public async Task The_cancel_marker_stops_training_between_steps_with_a_canceled_result()
     {
-        var store = _temp.Store;
-        var job = await JobAsync(store, GpuTestKit.TinyOptions(steps: 4, valEvery: 2));
+        var markerChecks = 0;
+        var job = await JobAsync(_temp.Store, GpuTestKit.TinyOptions(steps: 4, valEvery: 2));
+        var store = new InterceptingStorage(_temp.Store)
+        {
+            BeforeExists = blob => markerChecks += blob == StorageLayout.CancelMarker(job.RunId) ? 1 : 0,
+        };
         var progress = new RecordingProgress
         {
             // What WriteCancelMarkerActivity does when the run is canceled.
@@ -142,6 +153,7 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
         Assert.False(result.Succeeded);
         Assert.Equal(TrainJobHandler.CanceledError, result.Error!.Type);
         Assert.Contains("after 2 of 4 steps", result.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(4, markerChecks); // at the start and before steps 1, 2 and 3 (polled every step here)
         Assert.Equal([2], progress.Checkpoints.Select(c => c.Step));
         Assert.Equal(["step-00002/"], (await GpuTestKit.ListAsync(store, job.CheckpointsFolder)).Select(n => n[..11]).Distinct());
     }

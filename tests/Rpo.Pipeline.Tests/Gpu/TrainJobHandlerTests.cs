@@ -110,24 +110,42 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_lora_run_keeps_only_the_adapters_as_its_model_resumes_and_its_checkpoint_scores()
+    public async Task A_stopping_lora_job_saves_an_unreported_resume_checkpoint_and_continues_from_it()
     {
-        var store = _temp.Store;
-        var job = await JobAsync(store, GpuTestKit.TinyOptions(steps: 2, valEvery: 1) with { LoraRank = 2 });
+        var job = await JobAsync(_temp.Store, GpuTestKit.TinyOptions(steps: 3, valEvery: 2) with { LoraRank = 2 });
         using var kill = new CancellationTokenSource();
-        var first = new RecordingProgress { OnCheckpoint = _ => kill.CancelAsync() };
+        var markerChecks = 0;
+
+        // SIGTERM arrives during step 1 (the second look at the cancel marker comes just before it).
+        var store = new InterceptingStorage(_temp.Store)
+        {
+            BeforeExists = blob =>
+            {
+                if (blob == StorageLayout.CancelMarker(job.RunId) && ++markerChecks == 2)
+                {
+                    kill.Cancel();
+                }
+            },
+        };
+        var first = new RecordingProgress();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Handler(store, first).HandleAsync(job, kill.Token));
 
+        Assert.Empty(first.Checkpoints);
+        var resumeOnly = await GpuTestKit.ListAsync(store, StorageLayout.Checkpoint(job.RunId, 1));
+        Assert.Equal(["checkpoint.json", "lora/pytorch_lora_weights.safetensors", "optimizer.bin", "trainer_state.json"], resumeOnly);
+        Assert.False(JsonDocument.Parse((await store.ReadAsync(StorageLayout.Checkpoint(job.RunId, 1).Combine("checkpoint.json"))).Content).RootElement.GetProperty("scheduled").GetBoolean());
+
         var second = new RecordingProgress();
-        var result = await Handler(store, second).HandleAsync(job, CancellationToken.None);
+        var result = await Handler(_temp.Store, second).HandleAsync(job, CancellationToken.None);
 
         Assert.True(result.Succeeded, result.Error?.Message);
-        Assert.Equal([1, 2], second.Checkpoints.Select(c => c.Step));
+        Assert.Equal([2, 3], second.Checkpoints.Select(c => c.Step));
         var last = second.Checkpoints.Last();
-        Assert.Equal(StorageLayout.Checkpoint(job.RunId, 2).Combine("lora/"), last.Checkpoint);
+        Assert.Equal(StorageLayout.Checkpoint(job.RunId, 3).Combine("lora/"), last.Checkpoint);
         Assert.Equal(["pytorch_lora_weights.safetensors"], await GpuTestKit.ListAsync(store, last.Checkpoint));
 
-        var score = new ScoreCheckpointJob(job.RunId, 1, 2, job.Options, last.Checkpoint, job.ReferenceImages, GpuTestKit.Prompts, StorageLayout.CheckpointScore(job.RunId, 2));
+        // The adapters alone are a model: scoring applies them to the base UNet.
+        var score = new ScoreCheckpointJob(job.RunId, 1, 3, job.Options, last.Checkpoint, job.ReferenceImages, GpuTestKit.Prompts, StorageLayout.CheckpointScore(job.RunId, 3));
         var scored = await new ScoreCheckpointJobHandler(store, GpuTestKit.Models, GpuTestKit.Scratch).HandleAsync(score, CancellationToken.None);
         Assert.True(scored.Succeeded, scored.Error?.Message);
         Assert.InRange(scored.Metrics[ScoreMetrics.Reward], 0, 1);

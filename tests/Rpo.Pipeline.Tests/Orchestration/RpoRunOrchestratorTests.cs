@@ -236,5 +236,9 @@ public sealed class RpoRunOrchestratorTests
         Assert.Equal(RunStage.Canceled, metadata.ReadCustomStatusAs<RunStatus>()!.Stage);
         Assert.Empty(await harness.ListAsync(StorageArea.Models));
         Assert.Empty(harness.Announcer.Announced);
+
+        // The marker a running train job polls, with the reason.
+        var marker = await harness.Store.ReadAsync(StorageLayout.CancelMarker(runId));
+        Assert.Equal("changed my mind", JsonSerializer.Deserialize<CancelMarker>(marker.Content.Span, RunJson.Options)!.Reason);
     }
 }

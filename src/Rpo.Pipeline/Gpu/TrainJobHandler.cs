@@ -46,7 +46,7 @@ public sealed class TrainJobHandler(
     : JobHandler<TrainJob>
 {
     public const string LabelsName = "labels.json";
-    public const string CanceledError = "Canceled";
+    public const string CanceledError = JobError.Canceled;
 
     private readonly IBlobStorage _storage = storage ?? throw new ArgumentNullException(nameof(storage));
     private readonly GpuModels _models = models ?? throw new ArgumentNullException(nameof(models));

@@ -11,7 +11,11 @@ public enum JobStatus
 }
 
 /// <summary>Why a job failed: the exception type (or a reason code) and a message for the user / log.</summary>
-public sealed record JobError(string Type, string Message);
+public sealed record JobError(string Type, string Message)
+{
+    /// <summary>The job stopped because its run's cancel marker appeared: the run was canceled, nothing failed.</summary>
+    public const string Canceled = "Canceled";
+}
 
 /// <summary>
 /// What a worker reports for a job: outputs as blob references, numbers (rewards, losses) as metrics, and the GPU

@@ -219,6 +219,13 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
                 {
                     timerCancel.Cancel();
                     var result = await completed.ConfigureAwait(true);
+
+                    // The job saw the cancel marker before this run saw the cancel event (they race): still a cancel.
+                    if (result.Error?.Type == JobError.Canceled)
+                    {
+                        return null;
+                    }
+
                     if (!result.Succeeded)
                     {
                         throw new RunFailedException($"Training failed: {result.Error?.Type}: {result.Error?.Message}");

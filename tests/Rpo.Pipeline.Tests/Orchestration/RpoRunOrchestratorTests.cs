@@ -36,11 +36,11 @@ public sealed class RpoRunOrchestratorTests
 
         public DurableTaskClient Client => _host!.Client;
 
-        public async Task StartAsync(bool trainingHangs = false)
+        public async Task StartAsync(bool trainingHangs = false, bool trainingStopsCanceled = false)
         {
             DurableTaskClient? client = null;
             var raiser = new Lazy<JobResultEventRaiser>(() => new JobResultEventRaiser(client ?? throw new InvalidOperationException("The client is not up yet.")));
-            Jobs = new ScriptedGpuJobs(Store, () => raiser.Value, Rewards) { TrainingHangs = trainingHangs };
+            Jobs = new ScriptedGpuJobs(Store, () => raiser.Value, Rewards) { TrainingHangs = trainingHangs, TrainingStopsCanceled = trainingStopsCanceled };
             var handlers = Jobs.Handlers;
             _host = await DurableTaskTestHost.StartAsync(
                 registry => registry.AddRpoRun(),
@@ -240,5 +240,21 @@ public sealed class RpoRunOrchestratorTests
         // The marker a running train job polls, with the reason.
         var marker = await harness.Store.ReadAsync(StorageLayout.CancelMarker(runId));
         Assert.Equal("changed my mind", JsonSerializer.Deserialize<CancelMarker>(marker.Content.Span, RunJson.Options)!.Reason);
+    }
+
+    [Fact]
+    public async Task A_train_job_stopped_by_the_cancel_marker_ends_the_run_canceled_even_before_the_cancel_event()
+    {
+        await using var harness = new Harness();
+        await PutAsync(harness.Store, Subject, ("a.png", Png(256, 256, 1)), ("b.png", Png(256, 256, 2)), ("subject.json", Json(SubjectJson)));
+        await harness.StartAsync(trainingStopsCanceled: true);
+
+        var (_, metadata) = await harness.RunAsync();
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, metadata.RuntimeStatus);
+        Assert.Equal(RunResultKind.Canceled, metadata.ReadOutputAs<RunOutcome>()!.Result);
+        Assert.Equal(RunStage.Canceled, metadata.ReadCustomStatusAs<RunStatus>()!.Stage);
+        Assert.Empty(await harness.ListAsync(StorageArea.Models));
+        Assert.Empty(harness.Announcer.Announced);
     }
 }

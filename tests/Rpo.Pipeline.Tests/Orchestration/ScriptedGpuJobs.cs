@@ -31,6 +31,9 @@ internal sealed class ScriptedGpuJobs(IBlobStorage storage, Func<ITrainingProgre
     /// <summary>When false, the train job never reports and runs until canceled (a lost worker).</summary>
     public bool TrainingHangs { get; init; }
 
+    /// <summary>When true, the train job reports it stopped on the run's cancel marker (and nothing else).</summary>
+    public bool TrainingStopsCanceled { get; init; }
+
     public IJobHandler[] Handlers => [new Generate(this), new Train(this), new Score(this)];
 
     private TaskCompletionSource ScoreStarted(int step) => _scoreStarted.GetOrAdd(step, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -76,6 +79,11 @@ internal sealed class ScriptedGpuJobs(IBlobStorage storage, Func<ITrainingProgre
             if (owner.TrainingHangs)
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            if (owner.TrainingStopsCanceled)
+            {
+                return JobResult.Failure(job, JobError.Canceled, "the run's cancel marker appeared", gpuSeconds: 1);
             }
 
             var sink = owner.Progress;

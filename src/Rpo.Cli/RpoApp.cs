@@ -10,6 +10,10 @@ public static class RpoApp
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("rpo: personalise Stable Diffusion for one subject with RPO (Reward Preference Optimization).");
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(CancelCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(FixtureCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
@@ -35,7 +39,9 @@ public static class RpoApp
         try
         {
             // Our handlers below print user errors as one line; System.CommandLine's own handler would print a stack trace.
-            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken);
+            // Ctrl+C is left to the commands: System.CommandLine's handler would end the process 2 s after it, while
+            // rpo run needs longer to cancel its run cleanly (it handles Ctrl+C itself).
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancellationToken);
         }
         catch (UserError e)
         {

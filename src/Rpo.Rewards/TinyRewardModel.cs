@@ -12,6 +12,20 @@ namespace Rpo.Rewards;
 /// </summary>
 public static class TinyRewardModel
 {
+    /// <summary>Where a pipeline folder keeps the reward encoder that goes with it (<c>rpo train</c>'s default).</summary>
+    public const string PipelineSubfolder = "reward";
+
+    /// <summary>
+    /// The whole mock model: the tiny Stable Diffusion pipeline (<see cref="Rpo.Diffusion.Pipelines.TinyStableDiffusion"/>)
+    /// with this reward encoder in <c>reward/</c>, sharing the pipeline's tokenizer. <c>rpo init-model --tiny</c> and the
+    /// pipeline's model catalog both write it through here, so a run on "tiny" and a run on that folder are the same.
+    /// </summary>
+    public static void WriteWithPipeline(string folder, int seed = 0)
+    {
+        Rpo.Diffusion.Pipelines.TinyStableDiffusion.Write(folder, seed);
+        Write(Path.Combine(folder, PipelineSubfolder), Path.Combine(folder, "tokenizer"), seed + 3);
+    }
+
     /// <param name="folder">Folder to write (config.json, model.safetensors, preprocessor_config.json, tokenizer files).</param>
     /// <param name="tokenizerFolder">A CLIP tokenizer folder (vocab.json, merges.txt, …) whose files are copied in; the
     /// text tower's vocabulary and special ids are sized from it.</param>

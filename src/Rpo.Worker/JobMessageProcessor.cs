@@ -28,7 +28,7 @@ public sealed class JobMessageProcessor
     /// <summary>Service Bus limits the dead-letter reason and description; longer text is cut.</summary>
     public const int MaxDeadLetterText = 4096;
 
-    private readonly Dictionary<JobKind, IJobHandler> _handlers = [];
+    private readonly Dictionary<JobKind, IdempotentJobHandler> _handlers = [];
     private readonly IJobResultSink _sink;
     private readonly IBlobStorage _storage;
     private readonly GpuJobGate _gate;
@@ -56,9 +56,11 @@ public sealed class JobMessageProcessor
         _time = time ?? TimeProvider.System;
         foreach (var handler in handlers)
         {
-            if (!_handlers.TryAdd(handler.Kind, handler))
+            // The stored-result rule is the shared one of the in-process runner; the worker applies its two halves
+            // itself, checking before it waits for the GPU and storing before it settles the message.
+            if (!_handlers.TryAdd(handler.Kind, IdempotentJobHandler.Wrap(handler, _storage, _logger)))
             {
-                throw new ArgumentException($"Two handlers for {handler.Kind.ToName()} jobs: {_handlers[handler.Kind].GetType().Name} and {handler.GetType().Name}.", nameof(handlers));
+                throw new ArgumentException($"Two handlers for {handler.Kind.ToName()} jobs: {_handlers[handler.Kind].Inner.GetType().Name} and {handler.GetType().Name}.", nameof(handlers));
             }
         }
     }
@@ -68,12 +70,8 @@ public sealed class JobMessageProcessor
     /// <summary>The job kinds this worker runs (one queue is listened to per kind).</summary>
     public IReadOnlyCollection<JobKind> Kinds => _handlers.Keys;
 
-    /// <summary>Where a job's result is kept: work/{runId}/jobs/{kind}-{index}.json.</summary>
-    public static BlobRef ResultBlob(Job job)
-    {
-        ArgumentNullException.ThrowIfNull(job);
-        return StorageLayout.JobResultFile(job.RunId, $"{job.Kind.ToName()}-{job.Index}");
-    }
+    /// <summary>Where a job's result is kept: work/{runId}/jobs/{kind}-{index}.json (<see cref="IdempotentJobHandler.ResultBlob"/>).</summary>
+    public static BlobRef ResultBlob(Job job) => IdempotentJobHandler.ResultBlob(job);
 
     /// <summary>
     /// Errors a rerun of the same message cannot fix: bad arguments or data in the job, a missing input blob, an
@@ -116,7 +114,7 @@ public sealed class JobMessageProcessor
         JobResult? stored;
         try
         {
-            stored = await TryStoredResultAsync(job, resultBlob, stopping).ConfigureAwait(false);
+            stored = await handler.TryStoredResultAsync(job, stopping).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Storage unreachable or the worker stopping: the job is neither run nor lost.
         catch (Exception e)
@@ -151,7 +149,7 @@ public sealed class JobMessageProcessor
             try
             {
                 _logger.LogInformation("Running {JobId} (delivery {Delivery} of {Max}).", job.JobId, message.DeliveryCount, MaxDeliveryCount);
-                result = Checked(job, handler, await handler.HandleAsync(job, stopping).ConfigureAwait(false), _time.GetElapsedTime(started).TotalSeconds);
+                result = Checked(job, handler.Inner, await handler.Inner.HandleAsync(job, stopping).ConfigureAwait(false), _time.GetElapsedTime(started).TotalSeconds);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -170,7 +168,7 @@ public sealed class JobMessageProcessor
         try
         {
             // Not cancelled by shutdown: a finished job's result is worth the second it takes to keep.
-            await _storage.WriteAsync(resultBlob, JobMessages.Serialize(result).ToMemory(), cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            await handler.StoreAsync(result, CancellationToken.None).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Without the blob a redelivery reruns the job; that is the retry.
         catch (Exception e)
@@ -182,32 +180,6 @@ public sealed class JobMessageProcessor
         }
 
         return await ReportAndCompleteAsync(result, actions, JobMessageOutcome.Completed).ConfigureAwait(false);
-    }
-
-    private async Task<JobResult?> TryStoredResultAsync(Job job, BlobRef resultBlob, CancellationToken stopping)
-    {
-        var data = await _storage.TryReadAsync(resultBlob, stopping).ConfigureAwait(false);
-        if (data is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            var stored = JobMessages.ParseResult(BinaryData.FromBytes(data.Content));
-            if (stored.JobId == job.JobId)
-            {
-                return stored;
-            }
-
-            _logger.LogWarning("{Blob} holds the result of {Other}, not {JobId}; running the job.", resultBlob, stored.JobId, job.JobId);
-        }
-        catch (JobParseException e)
-        {
-            _logger.LogWarning("{Blob} is not a readable result ({Problem}); running {JobId} again.", resultBlob, e.Message, job.JobId);
-        }
-
-        return null;
     }
 
     /// <summary>A result that will survive the queue; anything else becomes a failed result naming the handler.</summary>

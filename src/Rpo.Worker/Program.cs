@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Rpo.Pipeline.Jobs;
+using Rpo.Pipeline.Orchestration;
 using Rpo.Worker;
 
 // The GPU container: takes train / score-checkpoint / generate jobs from the Service Bus queues until it has been idle
@@ -19,9 +20,18 @@ catch (WorkerSettingsException e)
 }
 
 builder.Services.AddRpoWorker(settings);
-// The job handlers (Rpo.Training through Rpo.Pipeline, shared with the local runner) register here as IJobHandler.
+
+// The job handlers of Rpo.Pipeline.Gpu, the same the local runner uses. Their train job reports progress through an
+// ITrainingProgressSink, which the Azure result path registers; none is registered here until it does.
+builder.Services.AddRpoGpuJobHandlers(settings);
 
 using var host = builder.Build();
+if (host.Services.GetService<ITrainingProgressSink>() is null)
+{
+    Console.Error.WriteLine("rpo-worker: no ITrainingProgressSink is registered: the train job could not report its labels and checkpoints to the orchestration; refusing to take messages.");
+    return 3;
+}
+
 if (!host.Services.GetServices<IJobHandler>().Any())
 {
     Console.Error.WriteLine("rpo-worker: no job handlers are registered (IJobHandler for train / score-checkpoint / generate); refusing to take messages it cannot run.");

@@ -2,6 +2,7 @@ using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Rpo.Pipeline.Gpu;
 using Rpo.Pipeline.Jobs;
 using Rpo.Pipeline.Orchestration;
 using Rpo.Pipeline.Storage;
@@ -52,4 +53,31 @@ public static class WorkerServices
         services.AddHostedService<IdleExitService>();
         return services;
     }
+
+    /// <summary>
+    /// The real GPU job handlers (<see cref="GpuJobHandlers"/>, the ones <c>rpo run</c> uses) over the models and
+    /// scratch folders of <paramref name="settings"/>. The train job's progress goes to the
+    /// <see cref="ITrainingProgressSink"/> registered elsewhere; resolving a handler without one throws.
+    /// </summary>
+    public static IServiceCollection AddRpoGpuJobHandlers(this IServiceCollection services, WorkerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(settings);
+        services.AddSingleton(_ => new GpuModels(settings.ModelSettings));
+        services.AddSingleton(sp => new GpuHandlerSet(GpuJobHandlers.Create(
+            sp.GetRequiredService<IBlobStorage>(),
+            sp.GetRequiredService<GpuModels>(),
+            sp.GetRequiredService<ITrainingProgressSink>(),
+            settings.ScratchFolder,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Rpo.Pipeline.Gpu"))));
+        foreach (var kind in new[] { JobKind.Generate, JobKind.Train, JobKind.ScoreCheckpoint })
+        {
+            services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<GpuHandlerSet>().Handlers.Single(h => h.Kind == kind));
+        }
+
+        return services;
+    }
+
+    /// <summary>The handlers <see cref="GpuJobHandlers.Create"/> made together (they share one models catalog).</summary>
+    private sealed record GpuHandlerSet(IReadOnlyList<IJobHandler> Handlers);
 }

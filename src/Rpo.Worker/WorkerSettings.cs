@@ -2,6 +2,7 @@ using System.Globalization;
 using Azure.Core;
 using Azure.Identity;
 using Microsoft.Extensions.Configuration;
+using Rpo.Pipeline.Gpu;
 using Rpo.Pipeline.Jobs;
 
 namespace Rpo.Worker;
@@ -38,6 +39,12 @@ public sealed record WorkerSettings
     public const string MaxLockRenewalMinutesKey = "RpoWorker:MaxLockRenewalMinutes";
     public const string MaxDeliveryCountKey = "RpoWorker:MaxDeliveryCount";
     public const string ShutdownTimeoutSecondsKey = "RpoWorker:ShutdownTimeoutSeconds";
+    public const string ModelsFolderKey = "RpoWorker:ModelsFolder";
+    public const string ModelCacheFolderKey = "RpoWorker:ModelCacheFolder";
+    public const string AlignRewardFolderKey = "RpoWorker:AlignRewardFolder";
+    public const string ClipRewardFolderKey = "RpoWorker:ClipRewardFolder";
+    public const string ScratchFolderKey = "RpoWorker:ScratchFolder";
+    public const string DeviceKey = "RpoWorker:Device";
     public const string AzureClientIdKey = "AZURE_CLIENT_ID";
 
     /// <summary>&lt;name&gt;.servicebus.windows.net.</summary>
@@ -71,6 +78,26 @@ public sealed record WorkerSettings
     /// <summary>How long a stopping worker waits for the running job to checkpoint and its message to be abandoned.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Where Hugging Face models are mounted as {folder}/{org}/{name}; null: runs must name a folder or "tiny".</summary>
+    public string? ModelsFolder { get; init; }
+
+    /// <summary>Where the tiny mock model is written when a run names it.</summary>
+    public string ModelCacheFolder { get; init; } = Path.Combine(Path.GetTempPath(), "rpo-worker", "models");
+
+    /// <summary>The ALIGN / CLIP reward encoders (transformers folders) for base models without a reward/ folder.</summary>
+    public string? AlignRewardFolder { get; init; }
+
+    public string? ClipRewardFolder { get; init; }
+
+    /// <summary>Local working space of the jobs (checkpoints pass through it: ~10 GB for a full SD fine-tune).</summary>
+    public string ScratchFolder { get; init; } = Path.Combine(Path.GetTempPath(), "rpo-worker", "scratch");
+
+    /// <summary>A LibTorch device ("cuda", "cuda:1", "cpu"); null: CUDA when LibTorch sees a GPU.</summary>
+    public string? Device { get; init; }
+
+    /// <summary>The models catalog's settings (<see cref="GpuModels"/>).</summary>
+    public GpuModelSettings ModelSettings => new(ModelCacheFolder, ModelsFolder, AlignRewardFolder, ClipRewardFolder, Device);
+
     public ServiceBusQueueNames Queues => ServiceBusQueueNames.Default with { Results = JobResultsQueue };
 
     /// <summary>Reads and checks every setting; throws <see cref="WorkerSettingsException"/> naming the first problem.</summary>
@@ -92,6 +119,15 @@ public sealed record WorkerSettings
             MaxLockRenewal = TimeSpan.FromMinutes(Number(configuration, MaxLockRenewalMinutesKey, 360, min: 1)),
             MaxDeliveryCount = Number(configuration, MaxDeliveryCountKey, 3, min: 1),
             ShutdownTimeout = TimeSpan.FromSeconds(Number(configuration, ShutdownTimeoutSecondsKey, 30, min: 1)),
+            ModelsFolder = Optional(configuration, ModelsFolderKey),
+            AlignRewardFolder = Optional(configuration, AlignRewardFolderKey),
+            ClipRewardFolder = Optional(configuration, ClipRewardFolderKey),
+            Device = Optional(configuration, DeviceKey),
+        };
+        settings = settings with
+        {
+            ModelCacheFolder = Optional(configuration, ModelCacheFolderKey) ?? settings.ModelCacheFolder,
+            ScratchFolder = Optional(configuration, ScratchFolderKey) ?? settings.ScratchFolder,
         };
         return settings;
     }

@@ -39,6 +39,29 @@ public sealed class WorkerSettingsTests
         Assert.Equal(3, settings.MaxDeliveryCount);
     }
 
+    [Fact]
+    public void Reads_where_the_models_and_the_scratch_space_are()
+    {
+        var values = new Dictionary<string, string?>(Deployed)
+        {
+            ["RpoWorker__ModelsFolder"] = "/models",
+            ["RpoWorker__AlignRewardFolder"] = "/models/kakaobrain/align-base",
+            ["RpoWorker__ScratchFolder"] = "/scratch",
+            ["RpoWorker__Device"] = "cuda:0",
+        };
+
+        var settings = WorkerSettings.Read(Config(values));
+        var defaults = WorkerSettings.Read(Config(Deployed));
+
+        Assert.Equal(
+            new Rpo.Pipeline.Gpu.GpuModelSettings(defaults.ModelCacheFolder, "/models", "/models/kakaobrain/align-base", null, "cuda:0"),
+            settings.ModelSettings);
+        Assert.Equal("/scratch", settings.ScratchFolder);
+        Assert.Null(defaults.ModelsFolder);
+        Assert.Null(defaults.Device);
+        Assert.StartsWith(Path.GetTempPath(), defaults.ScratchFolder, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("RpoServiceBus__fullyQualifiedNamespace")]
     [InlineData("RpoStorage__blobServiceUri")]

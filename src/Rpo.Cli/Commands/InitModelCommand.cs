@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Rpo.Diffusion.Pipelines;
 using Rpo.Rewards;
 using Spectre.Console;
 
@@ -24,9 +23,8 @@ public static class InitModelCommand
             string folder = parsed.GetValue(output)!;
             if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any() && !parsed.GetValue(force))
                 throw new UserError($"{folder} is not empty; pass --force to write into it.");
-            TinyStableDiffusion.Write(folder, parsed.GetValue(seed));
-            // The reward encoder `rpo train` finds by default (<model>/reward), sharing the pipeline's tokenizer.
-            TinyRewardModel.Write(Path.Combine(folder, "reward"), Path.Combine(folder, "tokenizer"), parsed.GetValue(seed) + 3);
+            // With the reward encoder `rpo train` finds by default (<model>/reward).
+            TinyRewardModel.WriteWithPipeline(folder, parsed.GetValue(seed));
             AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] a tiny Stable Diffusion pipeline and reward encoder (seed {parsed.GetValue(seed)}) to {Path.GetFullPath(folder)}");
             return ExitCodes.Ok;
         });

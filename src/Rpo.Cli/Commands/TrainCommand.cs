@@ -71,8 +71,7 @@ public static class TrainCommand
             using var reward = LoadReward(rewardFolder, parsed.GetValue(encoder));
             var models = PipelineTrainingModels.Load(modelFolder, target);
             var unet = (UNet2DConditionModel)models.Unet;
-            int size = parsed.GetValue(resolution)
-                ?? (unet.Config.SampleSize?.Single ?? unet.Config.SampleSize?.List?[0] ?? 64) * VaeScale(modelFolder);
+            int size = parsed.GetValue(resolution) ?? PipelineTrainingModels.DefaultResolution(modelFolder);
             var options = new RpoRunOptions
             {
                 ClassNoun = parsed.GetValue(classNoun)!,
@@ -151,12 +150,6 @@ public static class TrainCommand
         int at = message.LastIndexOf("reward ", StringComparison.Ordinal);
         reward = 0;
         return at >= 0 && double.TryParse(message[(at + 7)..], System.Globalization.CultureInfo.CurrentCulture, out reward);
-    }
-
-    static int VaeScale(string modelFolder)
-    {
-        var config = Rpo.Diffusion.Configs.ConfigJson.Load<AutoencoderKLConfig>(Path.Combine(modelFolder, "vae", "config.json"));
-        return 1 << (config.BlockOutChannels.Count - 1);
     }
 
     static RewardModel LoadReward(string folder, string? encoder)

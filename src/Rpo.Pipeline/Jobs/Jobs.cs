@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Rpo.Pipeline.Orchestration;
 using Rpo.Pipeline.Runs;
 using Rpo.Pipeline.Storage;
 
@@ -45,6 +46,14 @@ public abstract record Job(RunId RunId, int Index)
     private protected static void CheckOptions(List<(string Field, string Problem)> problems, RunOptions options) =>
         problems.AddRange(options.Validate().Select(p => ("options", p)));
 
+    private protected static void IdentifierField(List<(string Field, string Problem)> problems, string identifier)
+    {
+        if (string.IsNullOrWhiteSpace(identifier))
+        {
+            problems.Add(("identifier", "must name the subject's token"));
+        }
+    }
+
     private protected static void Items<T>(List<(string Field, string Problem)> problems, string field, IReadOnlyList<T?> items, bool required = true)
         where T : class
     {
@@ -80,6 +89,7 @@ public sealed record PromptImages(string Prompt, IReadOnlyList<BlobRef> Images);
 /// <param name="Negatives">The base model's images per training prompt.</param>
 /// <param name="CheckpointsFolder">Where checkpoints go (work/{runId}/checkpoints/); one folder per step.</param>
 /// <param name="ResumeFrom">A checkpoint folder to continue from, after a lost worker.</param>
+/// <param name="Identifier">The subject's token in the prompts, left out of the text the reward reads (unless PaperCompat).</param>
 public sealed record TrainJob(
     RunId RunId,
     int Index,
@@ -88,7 +98,8 @@ public sealed record TrainJob(
     IReadOnlyList<BlobRef> ReferenceImages,
     IReadOnlyList<PromptImages> Negatives,
     BlobRef CheckpointsFolder,
-    BlobRef? ResumeFrom = null)
+    BlobRef? ResumeFrom = null,
+    string Identifier = RunRequest.DefaultIdentifier)
     : Job(RunId, Index)
 {
     [JsonIgnore]
@@ -109,6 +120,7 @@ public sealed record TrainJob(
 
         Blob(problems, "checkpointsFolder", CheckpointsFolder, folder: true);
         Blob(problems, "resumeFrom", ResumeFrom, folder: true);
+        IdentifierField(problems, Identifier);
     }
 }
 
@@ -116,6 +128,7 @@ public sealed record TrainJob(
 /// <param name="Checkpoint">The checkpoint's folder (a diffusers UNet).</param>
 /// <param name="Prompts">The training prompts, with the identifier.</param>
 /// <param name="Output">Where the score JSON goes; images go beside it.</param>
+/// <param name="Identifier">The subject's token in the prompts, left out of the text the reward reads (unless PaperCompat).</param>
 public sealed record ScoreCheckpointJob(
     RunId RunId,
     int Index,
@@ -124,7 +137,8 @@ public sealed record ScoreCheckpointJob(
     BlobRef Checkpoint,
     IReadOnlyList<BlobRef> ReferenceImages,
     IReadOnlyList<string> Prompts,
-    BlobRef Output)
+    BlobRef Output,
+    string Identifier = RunRequest.DefaultIdentifier)
     : Job(RunId, Index)
 {
     [JsonIgnore]
@@ -142,6 +156,7 @@ public sealed record ScoreCheckpointJob(
         Items(problems, "referenceImages", ReferenceImages);
         Items(problems, "prompts", Prompts);
         Blob(problems, "output", Output, folder: false);
+        IdentifierField(problems, Identifier);
     }
 }
 

@@ -14,6 +14,7 @@ public static class RpoOrchestration
             .AddActivity<DispatchGenerateJobActivity>()
             .AddActivity<DispatchTrainJobActivity>()
             .AddActivity<DispatchScoreCheckpointJobActivity>()
-            .AddActivity<PublishModelActivity>();
+            .AddActivity<PublishModelActivity>()
+            .AddActivity<WriteCancelMarkerActivity>();
     }
 }

@@ -20,8 +20,9 @@ namespace Rpo.Pipeline.Orchestration;
 /// Ends Failed (with a message naming each problem) for a refused subject, a failed or timed-out job, or a
 /// publish that lost to another run. Cancel by raising <see cref="RunEvents.Cancel"/>: the run stops waiting at its
 /// next step, publishes nothing and ends with <see cref="RunResultKind.Canceled"/> and its status says Canceled.
-/// Terminating the instance also stops it, without that outcome. Neither stops a GPU job already running; the
-/// worker's results for a finished run are dropped.
+/// Cancel writes the run's cancel marker (<see cref="WriteCancelMarkerActivity"/>), which a running train job polls
+/// between steps. Terminating the instance stops the orchestration without that outcome or marker, and does not stop a
+/// GPU job already running; the worker's results for a finished run are dropped.
 /// </para>
 /// </summary>
 public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome>
@@ -109,26 +110,26 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
             var negativesTask = Task.WhenAll(_prompts.Select((prompt, i) => GenerateNegativesAsync(prompt, i)));
             if (await Task.WhenAny(negativesTask, _cancel).ConfigureAwait(true) == _cancel)
             {
-                return Canceled();
+                return await CanceledAsync().ConfigureAwait(true);
             }
 
             var negatives = await negativesTask.ConfigureAwait(true);
 
             // 3-5. Train; score each checkpoint as soon as it is reported.
             Status.Enter(RunStage.ScoringNegatives);
-            var train = new TrainJob(RunId, 0, _options, Prompt(_request.ReferencePromptTemplate), subject.Images, negatives, StorageLayout.CheckpointsFolder(RunId));
+            var train = new TrainJob(RunId, 0, _options, Prompt(_request.ReferencePromptTemplate), subject.Images, negatives, StorageLayout.CheckpointsFolder(RunId), Identifier: _request.Identifier);
             await _context.CallActivityAsync<string>(nameof(DispatchTrainJobActivity), train, ActivityRetry).ConfigureAwait(true);
             var scoring = await TrainAsync(schedule).ConfigureAwait(true);
             if (scoring is null)
             {
-                return Canceled();
+                return await CanceledAsync().ConfigureAwait(true);
             }
 
             Status.Enter(RunStage.ScoringCheckpoints);
             var rewardsTask = Task.WhenAll(scoring);
             if (await Task.WhenAny(rewardsTask, _cancel).ConfigureAwait(true) == _cancel)
             {
-                return Canceled();
+                return await CanceledAsync().ConfigureAwait(true);
             }
 
             var rewards = (await rewardsTask.ConfigureAwait(true)).OrderBy(r => r.Step).ToList();
@@ -247,6 +248,7 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
 
         private async Task<PromptImages> GenerateNegativesAsync(string prompt, int index)
         {
+            // Seeds as if one job made every prompt's images (image k of prompt i: seed + i·n + k), so no two share noise.
             var job = new GenerateJob(
                 RunId,
                 index,
@@ -254,8 +256,10 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
                 null,
                 [prompt],
                 _options.Negatives,
-                _options.Seed + index,
-                StorageLayout.NegativesFolder(RunId).Combine($"{index:D2}/"));
+                _options.Seed + ((long)index * _options.Negatives),
+                StorageLayout.NegativesFolder(RunId).Combine($"{index:D2}/"),
+                _options.SampleSteps,
+                _options.GuidanceScale);
             await _context.CallActivityAsync<string>(nameof(DispatchGenerateJobActivity), job, ActivityRetry).ConfigureAwait(true);
             var result = await WaitForResultAsync(job).ConfigureAwait(true);
             if (result.Outputs.Count == 0)
@@ -279,7 +283,8 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
                 saved.Checkpoint,
                 _subject!.Images,
                 _prompts,
-                StorageLayout.CheckpointScore(RunId, saved.Step));
+                StorageLayout.CheckpointScore(RunId, saved.Step),
+                _request.Identifier);
             await _context.CallActivityAsync<string>(nameof(DispatchScoreCheckpointJobActivity), job, ActivityRetry).ConfigureAwait(true);
             var result = await WaitForResultAsync(job).ConfigureAwait(true);
             if (!result.Metrics.TryGetValue(ScoreMetrics.Reward, out var reward))
@@ -308,9 +313,13 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
             return result.Succeeded ? result : throw new RunFailedException($"Job {job.JobId} failed: {result.Error?.Type}: {result.Error?.Message}");
         }
 
-        private RunOutcome Canceled()
+        private async Task<RunOutcome> CanceledAsync()
         {
-            Status.Enter(RunStage.Canceled, $"Canceled{(_cancel.IsCompletedSuccessfully && _cancel.Result is { Length: > 0 } reason ? ": " + reason : "")}; nothing was published.");
+            var reason = _cancel.IsCompletedSuccessfully && _cancel.Result is { Length: > 0 } given ? given : null;
+
+            // A GPU job already running cannot hear this orchestration's events; it polls the run's cancel marker.
+            await _context.CallActivityAsync<string>(nameof(WriteCancelMarkerActivity), new CancelMarkerInput(RunId, reason), ActivityRetry).ConfigureAwait(true);
+            Status.Enter(RunStage.Canceled, $"Canceled{(reason is not null ? ": " + reason : "")}; nothing was published.");
             Log.LogInformation("Run {RunId} canceled", RunId);
             var rewards = Status.Rewards.OrderBy(r => r.Step).ToList();
             return new RunOutcome(RunId, RunResultKind.Canceled, Status.Message!, rewards, null, null, null, null, Status.GpuSeconds, Status.Elapsed);

@@ -22,9 +22,13 @@ public sealed record RunRequest(
     string? ClassNoun,
     IReadOnlyList<string> PromptTemplates,
     string ReferencePromptTemplate = "a photo of {0} {1}",
-    string Identifier = "sks",
+    string Identifier = RunRequest.DefaultIdentifier,
     double TrainingTimeoutSeconds = 6 * 3600,
-    double JobTimeoutSeconds = 3600);
+    double JobTimeoutSeconds = 3600)
+{
+    /// <summary>The rare token DreamBooth's and RPO's code use for the subject.</summary>
+    public const string DefaultIdentifier = "sks";
+}
 
 public enum RunStage
 {

@@ -24,27 +24,39 @@ public sealed class RunStarter(DurableTaskClient client, IBlobStorage storage)
     /// the run itself ends Failed naming each problem, so the user sees them where they look for the run.
     /// </summary>
     /// <param name="classNoun">The class the caller knows (<c>rpo run --class</c>); null to take subject.json's.</param>
-    public async Task<RunStart> StartOrJoinAsync(string subjectId, string? classNoun = null, CancellationToken cancellationToken = default)
+    public async Task<RunStart> StartOrJoinAsync(string subjectId, string? classNoun = null, CancellationToken cancellationToken = default) =>
+        await StartOrJoinAsync(await PrepareAsync(subjectId, classNoun, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The run the uploads ask for as they are now: its id and the orchestration's input.</summary>
+    public async Task<RunRequest> PrepareAsync(string subjectId, string? classNoun = null, CancellationToken cancellationToken = default)
     {
         SubjectIds.Validate(subjectId, nameof(subjectId));
         var inputs = await RunInputs.ReadAsync(storage, subjectId, cancellationToken).ConfigureAwait(false);
         var manifestBlob = await storage.TryReadAsync(StorageLayout.SubjectJson(subjectId), cancellationToken).ConfigureAwait(false);
         var manifest = manifestBlob is null ? null : SubjectValidator.ReadManifest(manifestBlob.Content);
         var runId = RunId.For(subjectId, inputs, manifest?.Options ?? RunOptions.Default);
+        return new RunRequest(subjectId, runId, classNoun, PromptTemplates(classNoun ?? manifest?.ClassNoun));
+    }
 
+    /// <summary>Schedules <paramref name="request"/> under its run id unless an instance with that id exists.</summary>
+    public async Task<RunStart> StartOrJoinAsync(RunRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var runId = request.RunId;
         var existing = await client.GetInstanceAsync(runId.Value, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
         {
             return new RunStart(runId, false, existing);
         }
 
-        var request = new RunRequest(subjectId, runId, classNoun, PromptTemplates(classNoun ?? manifest?.ClassNoun));
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(nameof(RpoRunOrchestrator), request, new StartOrchestrationOptions(runId.Value), cancellationToken)
                 .ConfigureAwait(false);
         }
+#pragma warning disable CA1031 // Hosts report "already exists" differently (gRPC status, storage conflict); the instance read below decides.
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
         {
             // Two starters raced (two uploads' triggers at once): the loser finds the winner's instance and joins it.
             var winner = await client.GetInstanceAsync(runId.Value, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Rpo.Diffusion.Configs;
 using Rpo.Diffusion.Models.Clip;
 using Rpo.Diffusion.Models.Unet;
 using Rpo.Diffusion.Models.Vae;
@@ -26,5 +27,17 @@ public static class PipelineTrainingModels
         var scheduler = (DDPMScheduler)SchedulerFactory.Create(SchedulerKind.Ddpm, Path.Combine(pipelineFolder, "scheduler"));
         return new TrainingModels(unet, reference, File.ReadAllText(Path.Combine(unetFolder, "config.json")),
             new VaeLatentEncoder(vae), new ClipPromptEncoder(tokenizer, text), scheduler);
+    }
+
+    /// <summary>
+    /// The resolution the base model was trained at, the default training resolution: the UNet's <c>sample_size</c>
+    /// (latent cells) times the VAE's scale factor 2^(blocks − 1); 512 for SD 1.x / 2.x-base, 64 for the tiny model.
+    /// </summary>
+    public static int DefaultResolution(string pipelineFolder)
+    {
+        var unet = ConfigJson.Load<UNet2DConditionConfig>(Path.Combine(pipelineFolder, "unet", "config.json"));
+        var vae = ConfigJson.Load<AutoencoderKLConfig>(Path.Combine(pipelineFolder, "vae", "config.json"));
+        int latent = unet.SampleSize?.Single ?? unet.SampleSize?.List?[0] ?? 64;
+        return latent * (1 << (vae.BlockOutChannels.Count - 1));
     }
 }

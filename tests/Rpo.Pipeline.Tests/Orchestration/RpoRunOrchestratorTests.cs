@@ -228,5 +228,9 @@ public sealed class RpoRunOrchestratorTests
         Assert.Null(outcome.Published);
         Assert.Equal(RunStage.Canceled, metadata.ReadCustomStatusAs<RunStatus>()!.Stage);
         Assert.Empty(await harness.ListAsync(StorageArea.Models));
+
+        // The marker a running train job polls, with the reason.
+        var marker = await harness.Store.ReadAsync(StorageLayout.CancelMarker(runId));
+        Assert.Equal("changed my mind", JsonSerializer.Deserialize<CancelMarker>(marker.Content.Span, RunJson.Options)!.Reason);
     }
 }

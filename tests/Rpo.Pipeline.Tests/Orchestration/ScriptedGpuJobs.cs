@@ -10,8 +10,9 @@ namespace Rpo.Pipeline.Tests.Orchestration;
 
 /// <summary>
 /// Stand-ins for the GPU worker's handlers, for orchestration tests: they write plausible result blobs (PNGs, a
-/// checkpoint folder, score JSON) and report like the worker does, without any model. The real handlers come with
-/// the trainer (Rpo.Training / Rpo.Worker). Every job's start and end is recorded, to check what overlapped.
+/// checkpoint folder, score JSON) and report like the worker does, without any model, so these tests can script
+/// rewards and timing. The real handlers are Rpo.Pipeline.Gpu's (tests in Gpu/). Every job's start and end is recorded,
+/// to check what overlapped.
 /// </summary>
 internal sealed class ScriptedGpuJobs(IBlobStorage storage, Func<ITrainingProgressSink> progress, IReadOnlyDictionary<int, double> rewards)
 {

@@ -182,6 +182,7 @@ internal sealed class FunctionsHarness : IAsyncDisposable
                 Activity<TrainJob, string>(registry, nameof(DispatchTrainJobActivity), (f, input, id) => f.DispatchTrainJobAsync(input, id));
                 Activity<ScoreCheckpointJob, string>(registry, nameof(DispatchScoreCheckpointJobActivity), (f, input, id) => f.DispatchScoreCheckpointJobAsync(input, id));
                 Activity<PublishModelInput, PublishModelOutput>(registry, nameof(PublishModelActivity), (f, input, id) => f.PublishModelAsync(input, id));
+                Activity<CancelMarkerInput, string>(registry, nameof(WriteCancelMarkerActivity), (f, input, id) => f.WriteCancelMarkerAsync(input, id));
             },
             new DurableTaskTestHostOptions { ConfigureServices = services => services.AddLogging() });
     }

@@ -77,7 +77,7 @@ public sealed partial class RunHttpFunctions(IBlobStorage storage)
         }
 
         string? reason = request.Query["reason"];
-        var cancel = await new RunCanceller(client, storage).CancelAsync(id, reason, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        var cancel = await new RunCanceller(client).CancelAsync(id, reason, request.HttpContext.RequestAborted).ConfigureAwait(false);
         return cancel.Result switch
         {
             RunCancelResult.NotFound => Json.Error(HttpStatusCode.NotFound, $"No run '{id}'."),

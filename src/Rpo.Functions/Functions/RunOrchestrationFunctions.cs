@@ -32,7 +32,8 @@ public sealed class RunActivityFunctions(
     DispatchGenerateJobActivity dispatchGenerate,
     DispatchTrainJobActivity dispatchTrain,
     DispatchScoreCheckpointJobActivity dispatchScore,
-    PublishModelActivity publishModel)
+    PublishModelActivity publishModel,
+    WriteCancelMarkerActivity writeCancelMarker)
 {
     [Function(nameof(ValidateSubjectActivity))]
     public Task<SubjectValidationResult> ValidateSubjectAsync([ActivityTrigger] ValidateSubjectInput input, string instanceId) =>
@@ -54,6 +55,10 @@ public sealed class RunActivityFunctions(
     public Task<PublishModelOutput> PublishModelAsync([ActivityTrigger] PublishModelInput input, string instanceId) =>
         publishModel.RunAsync(new FunctionActivityContext(nameof(PublishModelActivity), instanceId), input);
 
+    [Function(nameof(WriteCancelMarkerActivity))]
+    public Task<string> WriteCancelMarkerAsync([ActivityTrigger] CancelMarkerInput input, string instanceId) =>
+        writeCancelMarker.RunAsync(new FunctionActivityContext(nameof(WriteCancelMarkerActivity), instanceId), input);
+
     /// <summary>The activity classes, for the app's container (each built per call, as the Durable Task worker does).</summary>
     public static IServiceCollection AddActivities(IServiceCollection services)
     {
@@ -63,7 +68,8 @@ public sealed class RunActivityFunctions(
             .AddTransient<DispatchGenerateJobActivity>()
             .AddTransient<DispatchTrainJobActivity>()
             .AddTransient<DispatchScoreCheckpointJobActivity>()
-            .AddTransient<PublishModelActivity>();
+            .AddTransient<PublishModelActivity>()
+            .AddTransient<WriteCancelMarkerActivity>();
     }
 
     /// <summary>What an activity class sees of its invocation; the Functions binding gives the name and the instance id.</summary>

@@ -76,7 +76,7 @@ public sealed class SubjectBlobTrigger(IBlobStorage storage, ILogger<SubjectBlob
 
     private async Task CancelSupersededAsync(DurableTaskClient client, string subjectId, RunId current, CancellationToken cancellationToken)
     {
-        var canceller = new RunCanceller(client, storage);
+        var canceller = new RunCanceller(client);
         var query = new OrchestrationQuery
         {
             InstanceIdPrefix = subjectId + "-",

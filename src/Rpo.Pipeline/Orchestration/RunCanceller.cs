@@ -1,13 +1,11 @@
-using System.Text.Json;
 using Microsoft.DurableTask.Client;
 using Rpo.Pipeline.Runs;
-using Rpo.Pipeline.Storage;
 
 namespace Rpo.Pipeline.Orchestration;
 
 public enum RunCancelResult
 {
-    /// <summary>The cancel marker is written and the run's cancel event raised.</summary>
+    /// <summary>The run's cancel event is raised.</summary>
     Requested,
 
     /// <summary>No run has this id.</summary>
@@ -20,15 +18,12 @@ public enum RunCancelResult
 public sealed record RunCancel(RunCancelResult Result, OrchestrationMetadata? Instance);
 
 /// <summary>
-/// Cancels a run from outside (the HTTP API, a superseding upload, <c>rpo cancel</c>): writes the run's cancel marker
-/// first, which a GPU job already running polls (<see cref="StorageLayout.CancelMarker"/>), then raises
-/// <see cref="RunEvents.Cancel"/>, on which the orchestration stops waiting and publishes nothing.
+/// Cancels a run through its orchestration host's client (the HTTP API, a superseding upload): raises
+/// <see cref="RunEvents.Cancel"/> on a run that is still active, on which the orchestration stops waiting, writes the
+/// cancel marker a running GPU job polls (<see cref="WriteCancelMarkerActivity"/>) and publishes nothing.
 /// </summary>
-public sealed class RunCanceller(DurableTaskClient client, IBlobStorage storage)
+public sealed class RunCanceller(DurableTaskClient client)
 {
-    /// <summary>What the cancel marker holds: why, for the job's log.</summary>
-    public sealed record CancelMarker(string Reason);
-
     public async Task<RunCancel> CancelAsync(RunId runId, string? reason, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);
@@ -43,9 +38,7 @@ public sealed class RunCanceller(DurableTaskClient client, IBlobStorage storage)
             return new RunCancel(RunCancelResult.NotRunning, instance);
         }
 
-        var text = string.IsNullOrWhiteSpace(reason) ? "canceled on request" : reason.Trim();
-        var marker = JsonSerializer.SerializeToUtf8Bytes(new CancelMarker(text), RunJson.Indented);
-        await storage.WriteAsync(StorageLayout.CancelMarker(runId), marker, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var text = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
         await client.RaiseEventAsync(runId.Value, RunEvents.Cancel, text, cancellationToken).ConfigureAwait(false);
         return new RunCancel(RunCancelResult.Requested, instance);
     }

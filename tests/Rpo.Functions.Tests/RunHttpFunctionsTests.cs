@@ -57,9 +57,14 @@ public sealed class RunHttpFunctionsTests
         var statusUrl = $"https://rpo-func.azurewebsites.net/api/runs/{runId}";
         Assert.Equal(statusUrl, body.GetProperty("statusUrl").GetString());
         Assert.Equal(statusUrl, request.HttpContext.Response.Headers.Location.ToString());
-        var canceled = await harness.WaitForStageAsync(runId, RunStage.Canceled);
-        Assert.Contains("wrong photos", canceled.Message, StringComparison.Ordinal);
+        var canceled = await harness.WaitForCompletionAsync(runId);
+        Assert.Equal(RunResultKind.Canceled, canceled.ReadOutputAs<RunOutcome>()!.Result);
+        Assert.Contains("wrong photos", canceled.ReadCustomStatusAs<RunStatus>()!.Message, StringComparison.Ordinal);
         Assert.True(await harness.Store.ExistsAsync(StorageLayout.CancelMarker(runId)));
+
+        // Once it has ended, a second cancel has nothing to stop.
+        var (again, _) = Read(await harness.Runs.CancelRunAsync(FunctionsHarness.Request("POST", $"/api/runs/{runId}/cancel"), runId.Value, harness.Client));
+        Assert.Equal(409, again);
     }
 
     [Fact]

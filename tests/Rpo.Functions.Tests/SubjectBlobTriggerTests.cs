@@ -83,10 +83,11 @@ public sealed class SubjectBlobTriggerTests
         Assert.NotEqual(first, second);
         Assert.NotNull(await harness.Client.GetInstanceAsync(second.Value));
 
-        // The superseded run stops as canceled. (Its runtime status is not asserted: canceled while its generate jobs'
-        // result timers are pending, the in-process host keeps the instance Running; the run itself has ended.)
-        var superseded = await harness.WaitForStageAsync(first, RunStage.Canceled);
-        Assert.Contains($"superseded by run {second}", superseded.Message, StringComparison.Ordinal);
+        var superseded = await harness.WaitForCompletionAsync(first);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, superseded.RuntimeStatus);
+        var outcome = superseded.ReadOutputAs<RunOutcome>()!;
+        Assert.Equal(RunResultKind.Canceled, outcome.Result);
+        Assert.Contains($"superseded by run {second}", outcome.Message, StringComparison.Ordinal);
         var marker = await harness.Store.ReadAsync(StorageLayout.CancelMarker(first));
         Assert.Contains(second.Value, JsonDocument.Parse(marker.Content).RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
 

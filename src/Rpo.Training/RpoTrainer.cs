@@ -33,11 +33,7 @@ public sealed class RpoTrainer : IDisposable
 
     readonly TrainingModels models;
     readonly TrainingData data;
-    readonly LoraAdapters? lora;
-    readonly ConvBackwardGuard convGuard;
-    readonly GradientCheckpointing? checkpointing;
-    readonly Parameter[] trainable;
-    readonly AdamW optimizer;
+    readonly RpoOptimizationStep optimization;
     readonly Dictionary<string, Tensor> promptEmbeddings = new(StringComparer.Ordinal);
     readonly Dictionary<(bool Generated, int Index, int Top, int Left), (Tensor Mean, Tensor Std)> latentCache = [];
     readonly Dictionary<(bool Generated, int Index), RgbImage> resized = [];
@@ -53,28 +49,8 @@ public sealed class RpoTrainer : IDisposable
         Options = options;
         ValidateData(data);
 
-        models.ReferenceUnet.eval();
-        foreach (var p in models.ReferenceUnet.parameters()) p.requires_grad = false;
-        if (options.FrozenInBFloat16) models.ReferenceUnet.to(ScalarType.BFloat16);
-
-        models.Unet.train();
-        convGuard = new ConvBackwardGuard(models.Unet);
-        if (options.GradientCheckpointing) checkpointing = new GradientCheckpointing(models.Unet);
-        if (options.Lora is { } loraOptions)
-        {
-            foreach (var p in models.Unet.parameters()) p.requires_grad = false;
-            lora = new LoraAdapters(models.Unet, loraOptions, options.Seed);
-            trainable = lora.parameters().ToArray();
-        }
-        else
-        {
-            foreach (var p in models.Unet.parameters()) p.requires_grad = true;
-            trainable = models.Unet.parameters().ToArray();
-        }
-        optimizer = optim.AdamW(trainable, lr: options.LearningRate, beta1: options.AdamBeta1, beta2: options.AdamBeta2,
-            eps: options.AdamEpsilon, weight_decay: options.WeightDecay);
-
-        var device = trainable[0].device;
+        optimization = new RpoOptimizationStep(models.Unet, models.ReferenceUnet, models.Scheduler, options);
+        var device = optimization.Device;
         using (no_grad())
         {
             foreach (var prompt in data.Preferences.Pairs.Select(p => p.Prompt).Prepend(data.ReferencePrompt).Distinct())
@@ -91,8 +67,8 @@ public sealed class RpoTrainer : IDisposable
     public int Step { get; private set; }
     public int LabelsSeen { get; private set; }
     public int LabelsPreferringReference { get; private set; }
-    public LoraAdapters? Lora => lora;
-    public IReadOnlyList<Parameter> TrainableParameters => trainable;
+    public LoraAdapters? Lora => optimization.Lora;
+    public IReadOnlyList<Parameter> TrainableParameters => optimization.TrainableParameters;
 
     /// <summary>Runs steps until <see cref="TrainingOptions.Steps"/> (or <paramref name="untilStep"/>), writing a
     /// checkpoint into <paramref name="checkpointRoot"/> every <see cref="TrainingOptions.ValEvery"/> steps.</summary>
@@ -133,27 +109,13 @@ public sealed class RpoTrainer : IDisposable
         var text = cat([promptEmbeddings[data.ReferencePrompt], promptEmbeddings[pair.Prompt]]);
         var labels = tensor(new float[] { pair.Label }).to(latents.device);
 
-        optimizer.zero_grad();
-        var terms = RpoLoss.FromModels(Trained, Frozen, models.Scheduler, latents, noise, timesteps, text, labels, Options.Beta);
-        terms.Loss.backward();
-        // The reference passes a generator the optimizer has already consumed, so its clip does nothing; this clips.
-        double norm = GradientClipping.ClipGradNorm(trainable, Options.MaxGradNorm);
-        optimizer.step();
-        optimizer.zero_grad();
+        var (terms, norm) = optimization.Run(latents, noise, timesteps, text, labels);
 
         Step = step + 1;
         LabelsSeen++;
         if (pair.Label == 1) LabelsPreferringReference++;
         return new TrainingStepResult(Step, terms.Loss.item<float>(), terms.PreferenceLoss.item<float>(),
             terms.ReferenceLoss.item<float>(), terms.Delta[0].item<float>(), norm, pairIndex, pair.Label);
-    }
-
-    Tensor Trained(Tensor x, Tensor t, Tensor text) => models.Unet.call(x, t, text);
-
-    Tensor Frozen(Tensor x, Tensor t, Tensor text)
-    {
-        if (!Options.FrozenInBFloat16) return models.ReferenceUnet.call(x, t, text);
-        return models.ReferenceUnet.call(x.to_type(ScalarType.BFloat16), t, text.to_type(ScalarType.BFloat16)).to_type(ScalarType.Float32);
     }
 
     int PairAt(int step)
@@ -204,7 +166,7 @@ public sealed class RpoTrainer : IDisposable
         int size = Options.Resolution;
         var crop = Resized(generated, index).Crop(left, top, size, size);
         var (mean, std) = models.Vae.Encode(ImageTensors.ToSignedTensor([crop]));
-        var device = trainable[0].device;
+        var device = optimization.Device;
         var entry = (mean.detach().to(ScalarType.Float32, device).DetachFromDisposeScope(),
                      std.detach().to(ScalarType.Float32, device).DetachFromDisposeScope());
         latentCache[key] = entry;
@@ -242,7 +204,7 @@ public sealed class RpoTrainer : IDisposable
         var dtype = Options.CheckpointPrecision == CheckpointPrecision.Float16 ? ScalarType.Float16 : ScalarType.Float32;
         using (var scope = NewDisposeScope())
         {
-            if (lora is not null)
+            if (Lora is { } lora)
                 lora.Save(Path.Combine(folder, LoraAdapters.WeightsName), dtype);
             else
             {
@@ -253,7 +215,7 @@ public sealed class RpoTrainer : IDisposable
                 SafeTensorsWriter.Write(Path.Combine(unet, UnetWeightsName), weights, new Dictionary<string, string> { ["format"] = "pt" });
             }
         }
-        optimizer.save_state_dict(Path.Combine(folder, OptimizerName));
+        optimization.Optimizer.save_state_dict(Path.Combine(folder, OptimizerName));
         var state = new TrainerState(Step, LabelsSeen, LabelsPreferringReference, Options.Seed,
             "per-step torch.Generator seeded from (seed, step); pair order from (seed, epoch)", Options);
         File.WriteAllText(Path.Combine(folder, StateName), JsonSerializer.Serialize(state, Json));
@@ -267,11 +229,12 @@ public sealed class RpoTrainer : IDisposable
             ?? throw new InvalidDataException($"{folder}: empty {StateName}.");
         if (state.Seed != Options.Seed)
             throw new InvalidOperationException($"{folder} was written by a run with seed {state.Seed}; this run has seed {Options.Seed}.");
+        var lora = Lora;
         if ((state.Options.Lora is null) != (lora is null))
             throw new InvalidOperationException($"{folder} is a {(state.Options.Lora is null ? "full" : "LoRA")} checkpoint; this run is {(lora is null ? "full" : "LoRA")} fine-tuning.");
         if (lora is not null) lora.Load(Path.Combine(folder, LoraAdapters.WeightsName));
         else ModuleWeights.Load(models.Unet, Path.Combine(folder, UnetFolder, UnetWeightsName));
-        optimizer.load_state_dict(Path.Combine(folder, OptimizerName));
+        optimization.Optimizer.load_state_dict(Path.Combine(folder, OptimizerName));
         Step = state.Step;
         LabelsSeen = state.LabelsSeen;
         LabelsPreferringReference = state.LabelsPreferringReference;
@@ -308,9 +271,6 @@ public sealed class RpoTrainer : IDisposable
         disposed = true;
         foreach (var t in promptEmbeddings.Values) t.Dispose();
         foreach (var (m, s) in latentCache.Values) { m.Dispose(); s.Dispose(); }
-        optimizer.Dispose();
-        lora?.Dispose();
-        convGuard.Dispose();
-        checkpointing?.Dispose();
+        optimization.Dispose();
     }
 }

@@ -39,9 +39,11 @@ public static class RpoTrainingRun
 
     /// <param name="baseGenerator">The frozen base pipeline (negatives).</param>
     /// <param name="trainedGenerator">A pipeline over the UNet being trained (called at each checkpoint).</param>
+    /// <param name="scored">Called with each checkpoint's score as soon as it is computed.</param>
     public static RpoRunResult Run(IReadOnlyList<RgbImage> references, TrainingModels models, IImageGenerator baseGenerator,
         IImageGenerator trainedGenerator, IRewardScorer scorer, RpoRunOptions options, string outputFolder,
-        Action<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellation = default)
+        Action<TrainingProgress>? progress = null, Action<string>? log = null, CancellationToken cancellation = default,
+        Action<CheckpointScore>? scored = null)
     {
         var training = options.Training;
         var prompts = TrainingPrompts.Training(options.ClassNoun, options.Kind, options.Identifier);
@@ -88,6 +90,7 @@ public static class RpoTrainingRun
                 scores.Add(score);
                 File.WriteAllText(rewardsPath, JsonSerializer.Serialize(scores, Json));
                 log?.Invoke($"checkpoint {step}: reward {score.MeanReward:F4}");
+                scored?.Invoke(score);
             }
             finally
             {

@@ -22,4 +22,19 @@ public sealed class BenchTrainCommandTests : IDisposable
         Assert.True(result.GetProperty("PeakRssBytes").GetInt64() > 0);
         Assert.Equal(ExitCodes.Failed, await RpoApp.RunAsync(["bench", "train", "--model", "sd15"]));
     }
+
+    [Fact]
+    public async Task Bench_train_measures_the_lora_step_with_the_memory_options()
+    {
+        string json = Path.Combine(_dir, "lora.json");
+        Assert.Equal(ExitCodes.Ok, await RpoApp.RunAsync(["bench", "train", "--model", "tiny", "--steps", "1", "--device", "cpu", "--json", json,
+            "--lora-rank", "2", "--bf16-frozen", "--gradient-checkpointing"]));
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var result = Assert.Single(doc.RootElement.GetProperty("results").EnumerateArray());
+        Assert.Equal("LoRA r2, φ bf16, checkpointing", result.GetProperty("Setup").GetString());
+        // Only the adapters train: 2·(in + out) per adapted projection, far fewer than the UNet's million weights.
+        long parameters = result.GetProperty("Parameters").GetInt64();
+        Assert.InRange(parameters, 1, 100_000);
+        Assert.Equal(ExitCodes.Failed, await RpoApp.RunAsync(["bench", "train", "--model", "tiny", "--lora-rank", "0"]));
+    }
 }

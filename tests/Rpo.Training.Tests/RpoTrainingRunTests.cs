@@ -42,13 +42,16 @@ public class RpoTrainingRunTests
             Training = TinyPipelineSetup.Options(steps: 4, valEvery: 2),
         };
         string output = Path.Combine(setup.Folder, "run");
-        var result = RpoTrainingRun.Run(setup.Data.References, models, generator, generator, new LevelScorer(), options, output);
+        var reported = new List<int>();
+        var result = RpoTrainingRun.Run(setup.Data.References, models, generator, generator, new LevelScorer(), options, output,
+            scored: score => reported.Add(score.Step));
 
         Assert.Equal(8, NegativeSet.Load(Path.Combine(output, "negatives")).Images.Count);
         Assert.Equal(8, PreferenceRecord.Load(Path.Combine(output, "labels.json")).Pairs.Count);
         Assert.True(Directory.Exists(Path.Combine(output, "checkpoints", "checkpoint-2", "unet")));
         Assert.True(Directory.Exists(Path.Combine(output, "checkpoints", "checkpoint-4", "unet")));
         Assert.Equal([2, 4], result.Scores.Select(s => s.Step));
+        Assert.Equal([2, 4], reported);
         Assert.All(result.Scores, s => Assert.Equal(8, s.Prompts.Count));
         var best = result.Scores.OrderByDescending(s => s.MeanReward).ThenBy(s => s.Step).First();
         Assert.Equal(best.Step, result.Best.Step);

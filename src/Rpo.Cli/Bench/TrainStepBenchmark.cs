@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Rpo.Diffusion.Models.Unet;
 using Rpo.Diffusion.Schedulers;
-using Rpo.Training.Loss;
+using Rpo.Training;
 using Rpo.Training.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,32 +9,28 @@ using static TorchSharp.torch;
 namespace Rpo.Cli.Bench;
 
 /// <summary>One measured configuration of the training step; PeakRssBytes is the process's high-water mark after it.</summary>
-public sealed record TrainStepBenchResult(string Model, long LatentSize, int Steps, double MedianSeconds, double MinSeconds, double MaxSeconds,
+/// <param name="Setup">"full fp32", or the memory options used ("LoRA r4, φ bf16, checkpointing").</param>
+public sealed record TrainStepBenchResult(string Model, long LatentSize, string Setup, int Steps, double MedianSeconds, double MinSeconds, double MaxSeconds,
     long Parameters, long PeakRssBytes);
 
 /// <summary>
-/// Times RPO's optimisation step with random weights, as <see cref="Rpo.Training.RpoTrainer"/> runs it: one preference
-/// pair (reference row + generated row), θ forward with gradients and φ forward without (<see cref="RpoLoss.FromModels"/>),
-/// backward, grad-norm clipping, AdamW. The CPU conv-backward guard the trainer installs is installed here too, since it
-/// is part of what a step costs on a CPU.
+/// Times RPO's optimisation step with random weights through <see cref="RpoOptimizationStep"/>, the object
+/// <see cref="Rpo.Training.RpoTrainer"/> steps with: one preference pair (reference row + generated row), θ forward
+/// with gradients and φ forward without, backward, grad-norm clipping, AdamW, with the trainer's memory options (LoRA,
+/// bfloat16 φ, gradient checkpointing) and the CPU conv-backward guard, since those are part of what a step costs.
 /// </summary>
 public static class TrainStepBenchmark
 {
-    public static TrainStepBenchResult Run(string name, UNet2DConditionConfig config, long latentSize, int steps, Device device, Action<int>? progress = null)
+    public static TrainStepBenchResult Run(string name, UNet2DConditionConfig config, long latentSize, int steps, Device device,
+        TrainingOptions options, Action<int>? progress = null)
     {
         manual_seed(0);
         using var theta = new UNet2DConditionModel(config, device);
         using var phi = new UNet2DConditionModel(config, device);
         phi.load_state_dict(theta.state_dict());
-        phi.eval();
-        foreach (var p in phi.parameters()) p.requires_grad = false;
-        theta.train();
-        using var guard = new ConvBackwardGuard(theta);
-        var trainable = theta.parameters().Where(p => p.requires_grad).ToList();
-        long parameters = trainable.Sum(p => p.numel());
-        using var optimizer = optim.AdamW(trainable, lr: 5e-6, weight_decay: 0.01);
+        using var step = new RpoOptimizationStep(theta, phi, new DDPMScheduler(new SchedulerConfig()), options);
+        long parameters = step.TrainableParameters.Sum(p => p.numel());
         int crossDim = config.CrossAttentionDim.Single ?? config.CrossAttentionDim.List![0];
-        var scheduler = new DDPMScheduler(new SchedulerConfig());
 
         var seconds = new List<double>();
         // Step 0 allocates gradients and optimiser state and is not counted.
@@ -47,21 +43,23 @@ public static class TrainStepBenchmark
             var text = randn([2, 77, crossDim], device: device);
             var labels = tensor(new float[] { 1 }, device: device);
             var clock = Stopwatch.StartNew();
-            optimizer.zero_grad();
-            var terms = RpoLoss.FromModels((x, t, c) => theta.call(x, t, c), (x, t, c) => phi.call(x, t, c), scheduler,
-                latents, noise, timesteps, text, labels, beta: 1.0);
-            terms.Loss.backward();
-            GradientClipping.ClipGradNorm(trainable, 1.0);
-            optimizer.step();
+            step.Run(latents, noise, timesteps, text, labels);
             if (device.type == DeviceType.CUDA) cuda.synchronize();
             clock.Stop();
             if (i > 0) seconds.Add(clock.Elapsed.TotalSeconds);
             progress?.Invoke(i);
         }
         seconds.Sort();
-        return new TrainStepBenchResult(name, latentSize, steps, seconds[seconds.Count / 2], seconds[0], seconds[^1], parameters, PeakRss());
+        return new TrainStepBenchResult(name, latentSize, Describe(options), steps, seconds[seconds.Count / 2], seconds[0], seconds[^1], parameters, PeakRss());
     }
 
+    public static string Describe(TrainingOptions options)
+    {
+        var parts = new List<string> { options.Lora is { } lora ? $"LoRA r{lora.Rank}" : "full" };
+        if (options.FrozenInBFloat16) parts.Add("φ bf16");
+        if (options.GradientCheckpointing) parts.Add("checkpointing");
+        return string.Join(", ", parts);
+    }
     /// <summary>VmHWM of /proc/self/status (Linux); the process's peak working set elsewhere.</summary>
     static long PeakRss()
     {

@@ -106,12 +106,14 @@ public static partial class RunCommand
             string scratch = Path.Combine(cacheFolder, "scratch");
             await using var runner = await LocalRunner.StartAsync(store, progress => GpuJobHandlers.Create(store, models, progress, scratch), cancellationToken: cancellation);
 
-            // Ctrl+C cancels the run and still waits for its end (the train job stops at its next step); a second Ctrl+C kills.
+            // Ctrl+C cancels the run and waits for its end (the train job stops at its next step). A second Ctrl+C, like
+            // SIGTERM, ends the process at once, as a kill would: the run stays resumable.
             using var cancelRun = new CancellationTokenSource();
             ConsoleCancelEventHandler onCtrlC = (_, e) =>
             {
                 if (cancelRun.IsCancellationRequested) return;
                 e.Cancel = true;
+                Console.Error.WriteLine("rpo: canceling the run (Ctrl+C again stops at once; rpo run then resumes it)…");
                 cancelRun.Cancel();
             };
             Console.CancelKeyPress += onCtrlC;

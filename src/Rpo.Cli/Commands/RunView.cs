@@ -38,13 +38,13 @@ static class RunView
         if (document.Succeeded && document.Outcome is { } outcome)
         {
             AnsiConsole.MarkupLineInterpolated($"[green]published[/] {storage.Location}: {StorageLayout.ModelVersionFolder(subjectId, outcome.Version!)}");
-            AnsiConsole.MarkupLineInterpolated($"best checkpoint: step {outcome.BestStep} (reward {outcome.BestReward?.ToString("0.0000", Invariant)})");
+            AnsiConsole.MarkupLineInterpolated($"best checkpoint: step {outcome.BestStep} (reward {outcome.BestReward?.ToString("0.000000", Invariant)})");
             AnsiConsole.Write(Rewards(outcome.Checkpoints, outcome.BestStep));
             AnsiConsole.MarkupLineInterpolated($"run time {Seconds(outcome.ElapsedSeconds)}, GPU jobs {Seconds(outcome.GpuSeconds)}");
         }
         else if (document.Canceled)
         {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]canceled[/]: {document.Outcome?.Message}");
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{document.Outcome?.Message ?? "canceled"}[/]");
         }
         else
         {
@@ -56,7 +56,7 @@ static class RunView
     {
         var table = new Table().AddColumns("checkpoint (step)", "mean reward R_λval", "");
         foreach (var checkpoint in checkpoints.OrderBy(c => c.Step))
-            table.AddRow(checkpoint.Step.ToString(Invariant), checkpoint.Reward.ToString("0.0000", Invariant), checkpoint.Step == bestStep ? "[green]best[/]" : "");
+            table.AddRow(checkpoint.Step.ToString(Invariant), checkpoint.Reward.ToString("0.000000", Invariant), checkpoint.Step == bestStep ? "[green]best[/]" : "");
         return table;
     }
 

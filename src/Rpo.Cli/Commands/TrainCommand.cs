@@ -125,13 +125,9 @@ public static class TrainCommand
                             task.Value = p.Step;
                             task.Description = Markup.Escape(Describe(p.Step, p.Loss, p.LabelsSeen));
                         },
-                        log: message =>
-                        {
-                            if (message.StartsWith("checkpoint ", StringComparison.Ordinal) && TryReward(message, out double r))
-                                bestSoFar = Math.Max(bestSoFar, r);
-                            task.Description = lastStep > 0 ? Markup.Escape(Describe(lastStep, lastLoss, lastSeen)) : Markup.Escape(message);
-                        },
-                        cancellation: cancellation);
+                        log: message => task.Description = lastStep > 0 ? Markup.Escape(Describe(lastStep, lastLoss, lastSeen)) : Markup.Escape(message),
+                        cancellation: cancellation,
+                        scored: score => bestSoFar = Math.Max(bestSoFar, score.MeanReward));
                     task.Value = options.Training.Steps;
                 });
 
@@ -143,13 +139,6 @@ public static class TrainCommand
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;
-    }
-
-    static bool TryReward(string message, out double reward)
-    {
-        int at = message.LastIndexOf("reward ", StringComparison.Ordinal);
-        reward = 0;
-        return at >= 0 && double.TryParse(message[(at + 7)..], System.Globalization.CultureInfo.CurrentCulture, out reward);
     }
 
     static RewardModel LoadReward(string folder, string? encoder)

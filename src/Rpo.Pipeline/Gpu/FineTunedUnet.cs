@@ -23,8 +23,17 @@ internal sealed class FineTunedUnet : IDisposable
 
     public UNet2DConditionModel Unet { get; }
 
+    /// <param name="folder">The model folder, or a train checkpoint's folder holding it as unet/ or lora/.</param>
     public static FineTunedUnet Load(BaseModel baseModel, string folder)
     {
+        foreach (var inner in new[] { RpoTrainer.UnetFolder, "lora" })
+        {
+            if (Directory.Exists(Path.Combine(folder, inner)) && !File.Exists(Path.Combine(folder, RpoTrainer.UnetWeightsName)))
+            {
+                return Load(baseModel, Path.Combine(folder, inner));
+            }
+        }
+
         var loraFile = Path.Combine(folder, LoraAdapters.WeightsName);
         if (File.Exists(loraFile))
         {

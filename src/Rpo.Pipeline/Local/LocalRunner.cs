@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -66,14 +65,14 @@ public sealed class LocalRunner : IAsyncDisposable
     /// <summary>Runners alive in this process: a status file owned by this process and none of these is orphaned.</summary>
     private static readonly ConcurrentDictionary<string, byte> LiveRunners = new(StringComparer.Ordinal);
 
-    private readonly DurableTaskTestHost _host;
+    private readonly LocalDurableHost _host;
     private readonly InProcessJobDispatcher _dispatcher;
     private readonly LocalRunnerOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private readonly RunOwner _owner = RunOwner.ThisProcess(Guid.NewGuid().ToString("N"));
     private int _disposed;
 
-    private LocalRunner(IBlobStorage storage, DurableTaskTestHost host, InProcessJobDispatcher dispatcher, LocalRunnerOptions options)
+    private LocalRunner(IBlobStorage storage, LocalDurableHost host, InProcessJobDispatcher dispatcher, LocalRunnerOptions options)
     {
         Storage = storage;
         _host = host;
@@ -118,21 +117,14 @@ public sealed class LocalRunner : IAsyncDisposable
             }
         }
 
-        var host = await DurableTaskTestHost.StartAsync(
+        var host = await LocalDurableHost.StartAsync(
             registry => registry.AddRpoRun(),
-            new DurableTaskTestHostOptions
+            services =>
             {
-                // Without one, the host's gRPC sidecar logs every request to the console, under rpo run's progress display.
-                LoggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance,
-                ConfigureServices = services =>
-                {
-                    services.AddLogging();
-                    services.AddSingleton(options.LoggerFactory ?? NullLoggerFactory.Instance);
-
-                    services.AddSingleton(storage);
-                    services.AddSingleton<IJobDispatcher>(_ => Dispatcher());
-                },
+                services.AddSingleton(storage);
+                services.AddSingleton<IJobDispatcher>(_ => Dispatcher());
             },
+            options.LoggerFactory ?? NullLoggerFactory.Instance,
             cancellationToken).ConfigureAwait(false);
         client = host.Client;
         return new LocalRunner(storage, host, Dispatcher(), options);
@@ -353,7 +345,7 @@ public sealed class LocalRunner : IAsyncDisposable
             }
 
             _written = true;
-            await CancelMarkers.WriteAsync(storage, runId, "canceled from rpo run", time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await CancelMarkers.WriteAsync(storage, runId, "Ctrl+C in rpo run", time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
     }
 

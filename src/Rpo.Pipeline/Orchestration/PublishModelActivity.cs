@@ -23,9 +23,11 @@ public sealed record PublishModelOutput(PublishOutcome Outcome, string Version, 
 
 /// <summary>
 /// Publishes the chosen checkpoint through <see cref="ModelPublisher"/> (files first, rpo.json, then latest.json by a
-/// conditional write). Safe to retry: the version is the run's hash, and a publish already in place is AlreadyCurrent.
+/// conditional write), then announces it (<see cref="IModelAnnouncer"/>, when the host registers one). Safe to retry:
+/// the version is the run's hash, a publish already in place is AlreadyCurrent, and the announcement's message id is the
+/// version's, so a retried announcement is dropped as a duplicate.
 /// </summary>
-public sealed class PublishModelActivity(IBlobStorage storage, ILogger<PublishModelActivity> logger)
+public sealed class PublishModelActivity(IBlobStorage storage, ILogger<PublishModelActivity> logger, IEnumerable<IModelAnnouncer> announcers)
     : TaskActivity<PublishModelInput, PublishModelOutput>
 {
     public override async Task<PublishModelOutput> RunAsync(TaskActivityContext context, PublishModelInput input)
@@ -67,6 +69,16 @@ public sealed class PublishModelActivity(IBlobStorage storage, ILogger<PublishMo
                 ["elapsedSeconds"] = input.ElapsedSeconds,
             });
         var result = await new ModelPublisher(storage).PublishAsync(manifest, files).ConfigureAwait(false);
-        return new PublishModelOutput(result.Outcome, version, StorageLayout.ModelVersionFolder(input.SubjectId, version), result.Pointer?.Version);
+        var folder = StorageLayout.ModelVersionFolder(input.SubjectId, version);
+        if (result.Outcome != PublishOutcome.Conflict)
+        {
+            var published = new ModelPublished(input.SubjectId, version, input.RunId, folder, input.SelectedStep, best.Reward);
+            foreach (var announcer in announcers)
+            {
+                await announcer.AnnounceAsync(published, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        return new PublishModelOutput(result.Outcome, version, folder, result.Pointer?.Version);
     }
 }

@@ -5,6 +5,7 @@ using Rpo.Pipeline.Jobs;
 using Rpo.Pipeline.Orchestration;
 using Rpo.Pipeline.Runs;
 using Rpo.Pipeline.Storage;
+using Rpo.Pipeline.Tests.Storage;
 using Rpo.Pipeline.Tests.Subjects;
 using Rpo.Training.Preferences;
 
@@ -36,8 +37,12 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
     [Fact]
     public async Task Draws_labels_then_reports_each_scheduled_checkpoint_once_it_is_complete_in_storage()
     {
-        var store = _temp.Store;
-        var job = await JobAsync(store, GpuTestKit.TinyOptions(steps: 3, valEvery: 2));
+        var markerChecks = 0;
+        var job = await JobAsync(_temp.Store, GpuTestKit.TinyOptions(steps: 3, valEvery: 2));
+        var store = new InterceptingStorage(_temp.Store)
+        {
+            BeforeExists = blob => markerChecks += blob == StorageLayout.CancelMarker(job.RunId) ? 1 : 0,
+        };
         var progress = new RecordingProgress();
         var completeWhenReported = new List<bool>();
         progress.OnCheckpoint = async saved =>
@@ -47,9 +52,11 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
                 && await store.ExistsAsync(StorageLayout.Checkpoint(job.RunId, saved.Step).Combine("checkpoint.json")));
         };
 
-        var result = await Handler(store, progress).HandleAsync(job, CancellationToken.None);
+        // Polls for the cancel marker at most once an hour: the one look at the start.
+        var result = await new TrainJobHandler(store, GpuTestKit.Models, progress, GpuTestKit.Scratch, new TrainJobSettings(TimeSpan.FromHours(1))).HandleAsync(job, CancellationToken.None);
 
         Assert.True(result.Succeeded, result.Error?.Message);
+        Assert.Equal(1, markerChecks);
         var reports = progress.Reports.ToList();
         var labels = Assert.IsType<LabelsDrawn>(reports[0]);
         Assert.Equal(StorageLayout.WorkFile(job.RunId, "labels.json"), labels.Labels);
@@ -103,24 +110,42 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_lora_run_keeps_only_the_adapters_as_its_model_resumes_and_its_checkpoint_scores()
+    public async Task A_stopping_lora_job_saves_an_unreported_resume_checkpoint_and_continues_from_it()
     {
-        var store = _temp.Store;
-        var job = await JobAsync(store, GpuTestKit.TinyOptions(steps: 2, valEvery: 1) with { LoraRank = 2 });
+        var job = await JobAsync(_temp.Store, GpuTestKit.TinyOptions(steps: 3, valEvery: 2) with { LoraRank = 2 });
         using var kill = new CancellationTokenSource();
-        var first = new RecordingProgress { OnCheckpoint = _ => kill.CancelAsync() };
+        var markerChecks = 0;
+
+        // SIGTERM arrives during step 1 (the second look at the cancel marker comes just before it).
+        var store = new InterceptingStorage(_temp.Store)
+        {
+            BeforeExists = blob =>
+            {
+                if (blob == StorageLayout.CancelMarker(job.RunId) && ++markerChecks == 2)
+                {
+                    kill.Cancel();
+                }
+            },
+        };
+        var first = new RecordingProgress();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Handler(store, first).HandleAsync(job, kill.Token));
 
+        Assert.Empty(first.Checkpoints);
+        var resumeOnly = await GpuTestKit.ListAsync(store, StorageLayout.Checkpoint(job.RunId, 1));
+        Assert.Equal(["checkpoint.json", "lora/pytorch_lora_weights.safetensors", "optimizer.bin", "trainer_state.json"], resumeOnly);
+        Assert.False(JsonDocument.Parse((await store.ReadAsync(StorageLayout.Checkpoint(job.RunId, 1).Combine("checkpoint.json"))).Content).RootElement.GetProperty("scheduled").GetBoolean());
+
         var second = new RecordingProgress();
-        var result = await Handler(store, second).HandleAsync(job, CancellationToken.None);
+        var result = await Handler(_temp.Store, second).HandleAsync(job, CancellationToken.None);
 
         Assert.True(result.Succeeded, result.Error?.Message);
-        Assert.Equal([1, 2], second.Checkpoints.Select(c => c.Step));
+        Assert.Equal([2, 3], second.Checkpoints.Select(c => c.Step));
         var last = second.Checkpoints.Last();
-        Assert.Equal(StorageLayout.Checkpoint(job.RunId, 2).Combine("lora/"), last.Checkpoint);
+        Assert.Equal(StorageLayout.Checkpoint(job.RunId, 3).Combine("lora/"), last.Checkpoint);
         Assert.Equal(["pytorch_lora_weights.safetensors"], await GpuTestKit.ListAsync(store, last.Checkpoint));
 
-        var score = new ScoreCheckpointJob(job.RunId, 1, 2, job.Options, last.Checkpoint, job.ReferenceImages, GpuTestKit.Prompts, StorageLayout.CheckpointScore(job.RunId, 2));
+        // The adapters alone are a model: scoring applies them to the base UNet.
+        var score = new ScoreCheckpointJob(job.RunId, 1, 3, job.Options, last.Checkpoint, job.ReferenceImages, GpuTestKit.Prompts, StorageLayout.CheckpointScore(job.RunId, 3));
         var scored = await new ScoreCheckpointJobHandler(store, GpuTestKit.Models, GpuTestKit.Scratch).HandleAsync(score, CancellationToken.None);
         Assert.True(scored.Succeeded, scored.Error?.Message);
         Assert.InRange(scored.Metrics[ScoreMetrics.Reward], 0, 1);
@@ -129,8 +154,12 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
     [Fact]
     public async Task The_cancel_marker_stops_training_between_steps_with_a_canceled_result()
     {
-        var store = _temp.Store;
-        var job = await JobAsync(store, GpuTestKit.TinyOptions(steps: 4, valEvery: 2));
+        var markerChecks = 0;
+        var job = await JobAsync(_temp.Store, GpuTestKit.TinyOptions(steps: 4, valEvery: 2));
+        var store = new InterceptingStorage(_temp.Store)
+        {
+            BeforeExists = blob => markerChecks += blob == StorageLayout.CancelMarker(job.RunId) ? 1 : 0,
+        };
         var progress = new RecordingProgress
         {
             // What WriteCancelMarkerActivity does when the run is canceled.
@@ -142,6 +171,7 @@ public sealed class TrainJobHandlerTests : IAsyncDisposable
         Assert.False(result.Succeeded);
         Assert.Equal(TrainJobHandler.CanceledError, result.Error!.Type);
         Assert.Contains("after 2 of 4 steps", result.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(4, markerChecks); // at the start and before steps 1, 2 and 3 (polled every step here)
         Assert.Equal([2], progress.Checkpoints.Select(c => c.Step));
         Assert.Equal(["step-00002/"], (await GpuTestKit.ListAsync(store, job.CheckpointsFolder)).Select(n => n[..11]).Distinct());
     }

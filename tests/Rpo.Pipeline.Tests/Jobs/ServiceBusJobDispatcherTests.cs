@@ -129,38 +129,4 @@ public sealed class ServiceBusJobDispatcherTests
             contentType: sent.ContentType,
             properties: new Dictionary<string, object>(sent.ApplicationProperties),
             deliveryCount: 1);
-
-    private sealed class CapturingClient : ServiceBusClient
-    {
-        public ConcurrentDictionary<string, CapturingSender> Senders { get; } = new();
-
-        public override ServiceBusSender CreateSender(string queueOrTopicName) => Senders.GetOrAdd(queueOrTopicName, q => new CapturingSender(q));
-
-        public List<ServiceBusMessage> Sent(string queue) => Senders.TryGetValue(queue, out var sender) ? sender.Messages : [];
-    }
-
-    private sealed class CapturingSender(string queue) : ServiceBusSender
-    {
-        public List<ServiceBusMessage> Messages { get; } = [];
-
-        public bool Disposed { get; private set; }
-
-        public override string EntityPath => queue;
-
-        public override Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = default)
-        {
-            lock (Messages)
-            {
-                Messages.Add(message);
-            }
-
-            return Task.CompletedTask;
-        }
-
-        public override ValueTask DisposeAsync()
-        {
-            Disposed = true;
-            return ValueTask.CompletedTask;
-        }
-    }
 }

@@ -124,23 +124,34 @@ public sealed class LocalRunnerTests : IAsyncDisposable
         }
     }
 
-    [Fact]
-    public async Task A_cancel_marker_written_mid_training_ends_the_run_canceled_with_nothing_published()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_cancel_mid_training_by_marker_or_ctrl_c_ends_the_run_canceled_with_nothing_published(bool ctrlC)
     {
         await UploadAsync();
         var (runner, jobs) = await StartRunnerAsync(trainingHangs: true);
         await using (runner)
         {
-            var run = runner.RunAsync(Subject);
+            using var cancelRun = new CancellationTokenSource();
+            var run = runner.RunAsync(Subject, cancelRun: cancelRun.Token);
             var runId = (await new RunStarter(runner.Client, Store).PrepareAsync(Subject)).RunId;
             await WaitUntilAsync(() => Task.FromResult(jobs.Starts.ContainsKey(JobKinds.JobId(runId.Value, JobKind.Train, 0))));
 
-            // What rpo cancel does, from any process.
-            await LocalRunner.CancelAsync(Store, runId, "changed my mind");
+            // What rpo cancel does from any process, or Ctrl+C in the rpo run that runs it.
+            if (ctrlC)
+            {
+                await cancelRun.CancelAsync();
+            }
+            else
+            {
+                await LocalRunner.CancelAsync(Store, runId, "changed my mind");
+            }
+
             var result = await Within(run);
 
             Assert.True(result.Final.Canceled, result.Final.StateName);
-            Assert.Contains("changed my mind", result.Final.Outcome!.Message, StringComparison.Ordinal);
+            Assert.Contains(ctrlC ? "Ctrl+C in rpo run" : "changed my mind", result.Final.Outcome!.Message, StringComparison.Ordinal);
             Assert.Equal(RunStage.Canceled, result.Final.Status!.Stage);
             Assert.Empty(await ModelsAsync());
             Assert.True((await RunStatusDocument.ReadAsync(Store, runId))!.Value.Document.Canceled);

@@ -32,6 +32,8 @@ public sealed class RpoRunOrchestratorTests
 
         public ScriptedGpuJobs? Jobs { get; private set; }
 
+        public RecordingAnnouncer Announcer { get; } = new();
+
         public DurableTaskClient Client => _host!.Client;
 
         public async Task StartAsync(bool trainingHangs = false)
@@ -48,6 +50,7 @@ public sealed class RpoRunOrchestratorTests
                     {
                         services.AddLogging();
                         services.AddSingleton(Store);
+                        services.AddSingleton<IModelAnnouncer>(Announcer);
 
                         // Two at a time, so a checkpoint can be scored while the train job runs (a GPU for each, as in Azure).
                         services.AddSingleton<IJobDispatcher>(_ => new InProcessJobDispatcher(handlers, raiser.Value, maxConcurrency: 2));
@@ -121,6 +124,7 @@ public sealed class RpoRunOrchestratorTests
         Assert.Equal(RunStage.Failed, status.Stage);
         Assert.Equal(["b.png", "c.jpg", "d.jpg", "subject.json"], status.Problems.Select(p => p.File));
         Assert.Empty(await harness.ListAsync(StorageArea.Models));
+        Assert.Empty(harness.Announcer.Announced);
         Assert.Empty(await harness.ListAsync(StorageArea.Work));
         Assert.Empty(harness.Jobs!.Starts);
     }
@@ -140,6 +144,7 @@ public sealed class RpoRunOrchestratorTests
         var status = metadata.ReadCustomStatusAs<RunStatus>()!;
         Assert.Equal([RunStage.Validating, RunStage.GeneratingNegatives, RunStage.ScoringNegatives, RunStage.Failed], status.Stages);
         Assert.Empty(await harness.ListAsync(StorageArea.Models));
+        Assert.Empty(harness.Announcer.Announced);
     }
 
     [Fact]
@@ -182,6 +187,8 @@ public sealed class RpoRunOrchestratorTests
         var manifest = await new ModelPublisher(harness.Store).ReadManifestAsync(Subject, version);
         Assert.Equal(20, manifest.SelectedStep);
         Assert.Equal(4, manifest.Checkpoints.Count);
+        var announced = Assert.Single(harness.Announcer.Announced);
+        Assert.Equal((Subject, version, runId, 20, 0.71), (announced.SubjectId, announced.Version, announced.RunId, announced.SelectedStep, announced.Reward));
 
         // Status: every stage in order, the counters at their ends.
         Assert.Equal(
@@ -228,6 +235,7 @@ public sealed class RpoRunOrchestratorTests
         Assert.Null(outcome.Published);
         Assert.Equal(RunStage.Canceled, metadata.ReadCustomStatusAs<RunStatus>()!.Stage);
         Assert.Empty(await harness.ListAsync(StorageArea.Models));
+        Assert.Empty(harness.Announcer.Announced);
 
         // The marker a running train job polls, with the reason.
         var marker = await harness.Store.ReadAsync(StorageLayout.CancelMarker(runId));

@@ -17,6 +17,9 @@ internal sealed class InterceptingStorage(IBlobStorage inner) : IBlobStorage
 
     public Func<BlobRef, WriteCondition, Task>? BeforeWrite { get; init; }
 
+    /// <summary>Runs before each existence check (to count how often a blob is polled).</summary>
+    public Action<BlobRef>? BeforeExists { get; init; }
+
     public string Location => inner.Location;
 
     public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => inner.EnsureCreatedAsync(cancellationToken);
@@ -29,7 +32,11 @@ internal sealed class InterceptingStorage(IBlobStorage inner) : IBlobStorage
         }
     }
 
-    public Task<bool> ExistsAsync(BlobRef blob, CancellationToken cancellationToken = default) => inner.ExistsAsync(blob, cancellationToken);
+    public Task<bool> ExistsAsync(BlobRef blob, CancellationToken cancellationToken = default)
+    {
+        BeforeExists?.Invoke(blob);
+        return inner.ExistsAsync(blob, cancellationToken);
+    }
 
     public async Task<BlobETag?> GetETagAsync(BlobRef blob, CancellationToken cancellationToken = default)
     {

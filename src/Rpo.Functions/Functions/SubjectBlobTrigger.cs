@@ -63,6 +63,9 @@ public sealed class SubjectBlobTrigger(IBlobStorage storage, ILogger<SubjectBlob
 
         var starter = new RunStarter(client, storage);
         var first = await starter.StartOrJoinAsync(subjectId, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        // Read again: if files arrived while this event was handled, the later set's run is the one to keep, and the
+        // run just started for the earlier set is canceled below like any superseded run.
         var current = await starter.StartOrJoinAsync(subjectId, cancellationToken: cancellationToken).ConfigureAwait(false);
         logger.LogInformation(
             "Upload {SubjectId}/{Name}: run {RunId} {Action}",

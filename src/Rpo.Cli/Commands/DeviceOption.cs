@@ -4,20 +4,25 @@ using TorchSharp;
 
 namespace Rpo.Cli.Commands;
 
-/// <summary>The shared <c>--device auto|cpu|cuda</c> option.</summary>
+/// <summary>The shared <c>--device auto|cpu|cuda|cuda:N</c> option.</summary>
 public static class DeviceOption
 {
     public static Option<string> Create() => new("--device")
     {
-        Description = "auto (CUDA when available), cpu or cuda.",
+        Description = "auto (CUDA when available), cpu, cuda or cuda:N.",
         DefaultValueFactory = _ => "auto",
     };
 
-    public static torch.Device Resolve(string? name) => (name ?? "auto").ToLowerInvariant() switch
+    /// <summary><see cref="TorchRuntime.ResolveDevice"/>, its refusal a user error.</summary>
+    public static torch.Device Resolve(string? name)
     {
-        "auto" => TorchRuntime.DefaultDevice(),
-        "cpu" => torch.CPU,
-        "cuda" => torch.cuda.is_available() ? torch.CUDA : throw new UserError("--device cuda: CUDA is not available here (rpo doctor says why)."),
-        var other => throw new UserError($"--device {other}: use auto, cpu or cuda."),
-    };
+        try
+        {
+            return TorchRuntime.ResolveDevice(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UserError($"--device: {e.Message}");
+        }
+    }
 }

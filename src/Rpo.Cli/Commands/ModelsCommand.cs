@@ -40,15 +40,16 @@ public static class ModelsCommand
                 return ExitCodes.Ok;
             }
 
-            var table = new Table().AddColumns("version", "", "run", "chosen step", "reward", "base model", "steps", "folder");
+            // The folder is models/<subject>/<version>/; the JSON form carries it.
+            var table = new Table().AddColumns("version", "", "run", "chosen step", "reward", "base model", "steps");
             foreach (var v in versions)
             {
                 table.AddRow(
                     Markup.Escape(v.Version), v.Latest ? "[green]latest[/]" : "", Markup.Escape(v.RunId.Value), v.SelectedStep.ToString(CultureInfo.InvariantCulture),
-                    v.Reward?.ToString("0.0000", CultureInfo.InvariantCulture) ?? "", Markup.Escape(v.BaseModel), v.Steps.ToString(CultureInfo.InvariantCulture), Markup.Escape(v.Folder));
+                    v.Reward?.ToString("0.0000", CultureInfo.InvariantCulture) ?? "", Markup.Escape(v.BaseModel), v.Steps.ToString(CultureInfo.InvariantCulture));
             }
 
-            AnsiConsole.MarkupLineInterpolated($"{store.Location}");
+            AnsiConsole.MarkupLineInterpolated($"{store.Location}: {StorageLayout.ModelsFolder(subject)}");
             AnsiConsole.Write(table);
             return ExitCodes.Ok;
         });

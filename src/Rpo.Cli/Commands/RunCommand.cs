@@ -26,7 +26,7 @@ public static partial class RunCommand
     {
         var subject = new Option<string>("--subject") { Description = "Folder of 2-20 photos of the subject (JPEG/PNG, ≥ 256 px short side; other files there are not uploaded).", Required = true };
         var classNoun = new Option<string>("--class") { Description = $"The subject's class noun; it picks the training prompts. One of: {string.Join(", ", SubjectClasses.All)}.", Required = true };
-        var model = new Option<string?>("--model") { Description = "Diffusers Stable Diffusion folder to fine-tune. Without it: mock mode on the tiny seeded model, with small defaults (below)." };
+        var model = new Option<string?>("--model") { Description = "Diffusers Stable Diffusion folder to fine-tune. Without it: mock mode on the tiny seeded model, with the small mock defaults each option names." };
         var storage = StorageOption.Create();
         var subjectId = new Option<string?>("--subject-id") { Description = "Id of the subject in storage (default: the folder's name). Runs and models are filed under it." };
         var steps = new Option<int?>("--steps") { Description = $"Training steps (default 400; mock {MockDefaults.Steps})." };

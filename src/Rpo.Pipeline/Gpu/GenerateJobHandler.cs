@@ -3,9 +3,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rpo.Pipeline.Jobs;
 using Rpo.Pipeline.Storage;
-using Rpo.Training.Adapters;
+using Rpo.Training.Models;
 using Rpo.Training.Negatives;
-using static TorchSharp.torch;
 
 namespace Rpo.Pipeline.Gpu;
 
@@ -29,15 +28,11 @@ public sealed class GenerateJobHandler(IBlobStorage storage, GpuModels models, s
         using var scratch = JobScratch.Create(scratchFolder, job, storage);
         var baseModel = models.Base(job.BaseModel);
         using var fineTuned = job.Unet is { } unet
-            ? FineTunedUnet.Load(baseModel, await scratch.DownloadFolderAsync(unet, "unet", cancellationToken).ConfigureAwait(false))
+            ? baseModel.LoadFineTuned(await scratch.DownloadFolderAsync(unet, "unet", cancellationToken).ConfigureAwait(false))
             : null;
-        var generator = new CancelableGenerator(new PipelineImageGenerator(baseModel.Pipeline(fineTuned?.Unet), job.InferenceSteps, job.GuidanceScale), cancellationToken);
+        var generator = new CancelableGenerator(baseModel.Generator(job.InferenceSteps, job.GuidanceScale, fineTuned), cancellationToken);
         var local = scratch.PathOf("images");
-        NegativeSet set;
-        using (no_grad())
-        {
-            set = NegativeSet.Generate(generator, job.Prompts, job.ImagesPerPrompt, job.Seed, local);
-        }
+        var set = NegativeSet.Generate(generator, job.Prompts, job.ImagesPerPrompt, job.Seed, local);
 
         var outputs = new List<BlobRef>();
         foreach (var image in set.Images)

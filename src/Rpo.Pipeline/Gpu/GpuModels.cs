@@ -1,15 +1,6 @@
-using Rpo.Diffusion.Models.Clip;
-using Rpo.Diffusion.Models.Unet;
-using Rpo.Diffusion.Models.Vae;
-using Rpo.Diffusion.Pipelines;
-using Rpo.Diffusion.Schedulers;
-using Rpo.Diffusion.Tokenizers;
 using Rpo.Pipeline.Runs;
 using Rpo.Rewards;
-using Rpo.Training;
 using Rpo.Training.Models;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Rpo.Pipeline.Gpu;
 
@@ -19,7 +10,8 @@ namespace Rpo.Pipeline.Gpu;
 /// ("stabilityai/stable-diffusion-2-1" → {ModelsFolder}/stabilityai/stable-diffusion-2-1); null: ids do not resolve.</param>
 /// <param name="AlignRewardFolder">The ALIGN transformers folder used when the pipeline folder has no reward/.</param>
 /// <param name="ClipRewardFolder">The CLIP transformers folder used when the pipeline folder has no reward/.</param>
-/// <param name="Device">Where the networks run; null picks CUDA when LibTorch sees a GPU, else the CPU.</param>
+/// <param name="Device">Where the networks run, by name: "cpu", "cuda", "cuda:1"; null or "auto" picks CUDA when LibTorch
+/// sees a GPU, else the CPU (resolved by Rpo.Training, <see cref="BaseModel.ResolveDevice"/>).</param>
 public sealed record GpuModelSettings(
     string CacheFolder,
     string? ModelsFolder = null,
@@ -58,8 +50,9 @@ public sealed class ModelNotFoundException : ArgumentException
 /// <item>the reward encoder is the pipeline folder's <c>reward/</c> when it has one, else the folder configured for the
 /// run's encoder (ALIGN or CLIP).</item>
 /// </list>
-/// The loaded base components (tokenizer, text encoder, VAE, frozen UNet) are shared by every job and never trained:
-/// a job that trains or applies a fine-tuned UNet loads its own copy of the UNet. Thread-safe; dispose at the end.
+/// The models themselves are Rpo.Training's (<see cref="BaseModel"/>: loaded on the catalog's device, shared by every job
+/// and never trained; a job that trains or applies a fine-tuned UNet gets its own copy of the UNet from it). Thread-safe;
+/// dispose at the end.
 /// </summary>
 public sealed class GpuModels : IDisposable
 {
@@ -75,12 +68,14 @@ public sealed class GpuModels : IDisposable
     {
         Settings = settings ?? throw new ArgumentNullException(nameof(settings));
         ArgumentException.ThrowIfNullOrWhiteSpace(settings.CacheFolder);
-        Device = settings.Device is { Length: > 0 } name ? new Device(name) : cuda.is_available() ? CUDA : CPU;
+        // Resolved now, so a worker configured for a GPU it lacks fails at start rather than at every job.
+        Device = BaseModel.ResolveDevice(settings.Device);
     }
 
     public GpuModelSettings Settings { get; }
 
-    public Device Device { get; }
+    /// <summary>The device the models load on, by its canonical name ("cpu", "cuda", "cuda:1").</summary>
+    public string Device { get; }
 
     /// <summary>The diffusers folder <paramref name="baseModel"/> names; throws <see cref="ModelNotFoundException"/> saying what to do.</summary>
     public string ResolvePipeline(string baseModel)
@@ -224,83 +219,4 @@ public sealed class GpuModels : IDisposable
         File.Exists(Path.Combine(folder, "unet", "config.json"))
             ? folder
             : throw new ModelNotFoundException($"Base model '{name}' ({folder}) is not a diffusers Stable Diffusion folder: it has no unet/config.json.");
-}
-
-/// <summary>
-/// A base pipeline's components, loaded once and shared by jobs: tokenizer, text encoder, VAE and the frozen base UNet.
-/// Pipelines built here borrow them (each with a fresh scheduler, whose timesteps are per call) and must not be disposed.
-/// </summary>
-public sealed class BaseModel : IDisposable
-{
-    private BaseModel(string folder, Device device, ClipTokenizer tokenizer, CLIPTextModel textEncoder, AutoencoderKL vae, UNet2DConditionModel unet)
-    {
-        Folder = folder;
-        Device = device;
-        Tokenizer = tokenizer;
-        TextEncoder = textEncoder;
-        Vae = vae;
-        Unet = unet;
-        UnetConfigJson = File.ReadAllText(Path.Combine(folder, "unet", "config.json"));
-    }
-
-    public string Folder { get; }
-
-    public Device Device { get; }
-
-    public ClipTokenizer Tokenizer { get; }
-
-    public CLIPTextModel TextEncoder { get; }
-
-    public AutoencoderKL Vae { get; }
-
-    /// <summary>The base UNet: generates negatives and is φ, the frozen reference, of every training job.</summary>
-    public UNet2DConditionModel Unet { get; }
-
-    public string UnetConfigJson { get; }
-
-    /// <summary>The training resolution the base model was made for (<see cref="PipelineTrainingModels.DefaultResolution"/>).</summary>
-    public int Resolution => PipelineTrainingModels.DefaultResolution(Folder);
-
-    internal static BaseModel Load(string folder, Device device)
-    {
-        var tokenizer = ClipTokenizer.FromPretrained(Path.Combine(folder, "tokenizer"));
-        var text = CLIPTextModel.FromPretrained(Path.Combine(folder, "text_encoder"));
-        text.to(device);
-        text.eval();
-        var vae = AutoencoderKL.FromPretrained(Path.Combine(folder, "vae"), device: device);
-        vae.eval();
-        var unet = LoadUnet(folder, device);
-        foreach (var p in unet.parameters())
-        {
-            p.requires_grad = false;
-        }
-
-        return new BaseModel(folder, device, tokenizer, text, vae, unet);
-    }
-
-    /// <summary>A fresh copy of the base UNet (to train, or to carry a fine-tune); the caller disposes it.</summary>
-    public UNet2DConditionModel LoadUnet() => LoadUnet(Folder, Device);
-
-    /// <summary>A text-to-image pipeline over these components and <paramref name="unet"/> (the base UNet by default).</summary>
-    public StableDiffusionPipeline Pipeline(UNet2DConditionModel? unet = null) =>
-        new(Tokenizer, TextEncoder, unet ?? Unet, Vae, SchedulerFactory.FromConfig(Path.Combine(Folder, "scheduler")), Device);
-
-    /// <summary>What <see cref="RpoTrainer"/> needs: <paramref name="trained"/> as θ, the shared base UNet as φ.</summary>
-    public TrainingModels TrainingModels(UNet2DConditionModel trained) =>
-        new(trained, Unet, UnetConfigJson, new VaeLatentEncoder(Vae), new ClipPromptEncoder(Tokenizer, TextEncoder),
-            (DDPMScheduler)SchedulerFactory.Create(SchedulerKind.Ddpm, Path.Combine(Folder, "scheduler")));
-
-    public void Dispose()
-    {
-        Unet.Dispose();
-        Vae.Dispose();
-        TextEncoder.Dispose();
-    }
-
-    private static UNet2DConditionModel LoadUnet(string folder, Device device)
-    {
-        var unet = UNet2DConditionModel.FromPretrained(Path.Combine(folder, "unet"), device: device);
-        unet.eval();
-        return unet;
-    }
 }

@@ -8,7 +8,6 @@ using Rpo.Pipeline.Orchestration;
 using Rpo.Pipeline.Storage;
 using Rpo.Training.Adapters;
 using Rpo.Training.Validation;
-using static TorchSharp.torch;
 
 namespace Rpo.Pipeline.Gpu;
 
@@ -40,11 +39,10 @@ public sealed class ScoreCheckpointJobHandler(IBlobStorage storage, GpuModels mo
 
         var images = new List<(int Index, RgbImage Image)>();
         CheckpointScore score;
-        using (var unet = FineTunedUnet.Load(baseModel, checkpoint))
+        using (var unet = baseModel.LoadFineTuned(checkpoint))
         using (var scorer = new RewardModelScorer(reward, references))
-        using (no_grad())
         {
-            var generator = new PipelineImageGenerator(baseModel.Pipeline(unet.Unet), options.SampleSteps, options.GuidanceScale);
+            var generator = baseModel.Generator(options.SampleSteps, options.GuidanceScale, unet);
             score = CheckpointScoring.Score(
                 job.Step,
                 generator,

@@ -3,6 +3,7 @@ using Rpo.Pipeline.Runs;
 using Rpo.Pipeline.Storage;
 using Rpo.Training;
 using Rpo.Training.Lora;
+using Rpo.Training.Models;
 
 namespace Rpo.Pipeline.Gpu;
 
@@ -26,7 +27,6 @@ internal sealed record CheckpointInfo(int Step, int TotalSteps, double Loss, dou
 internal static class TrainCheckpoints
 {
     public const string InfoName = "checkpoint.json";
-    private const string LoraFolder = "lora";
 
     public static BlobRef Folder(BlobRef checkpointsFolder, int step) => checkpointsFolder.Combine($"step-{step:D5}/");
 
@@ -38,7 +38,7 @@ internal static class TrainCheckpoints
             var relative = Path.GetRelativePath(local, file).Replace(Path.DirectorySeparatorChar, '/');
             if (relative == LoraAdapters.WeightsName)
             {
-                relative = $"{LoraFolder}/{relative}";
+                relative = $"{FineTunedUnet.LoraFolder}/{relative}";
             }
 
             await scratch.UploadAsync(file, folder.Combine(relative), cancellationToken).ConfigureAwait(false);
@@ -48,7 +48,7 @@ internal static class TrainCheckpoints
         return folder.Combine(info.Model);
     }
 
-    public static string ModelFolderName(bool lora) => lora ? LoraFolder + "/" : RpoTrainer.UnetFolder + "/";
+    public static string ModelFolderName(bool lora) => lora ? FineTunedUnet.LoraFolder + "/" : RpoTrainer.UnetFolder + "/";
 
     /// <summary>Every complete checkpoint under <paramref name="checkpointsFolder"/>, by step.</summary>
     public static async Task<IReadOnlyList<(BlobRef Folder, CheckpointInfo Info)>> ListCompleteAsync(IBlobStorage storage, BlobRef checkpointsFolder, CancellationToken cancellationToken)
@@ -77,7 +77,7 @@ internal static class TrainCheckpoints
     public static async Task<string> DownloadAsync(JobScratch scratch, BlobRef folder, string relative, CancellationToken cancellationToken)
     {
         var local = await scratch.DownloadFolderAsync(folder, relative, cancellationToken).ConfigureAwait(false);
-        var lora = Path.Combine(local, LoraFolder, LoraAdapters.WeightsName);
+        var lora = Path.Combine(local, FineTunedUnet.LoraFolder, LoraAdapters.WeightsName);
         if (File.Exists(lora))
         {
             File.Move(lora, Path.Combine(local, LoraAdapters.WeightsName));

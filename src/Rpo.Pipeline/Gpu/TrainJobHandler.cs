@@ -8,6 +8,7 @@ using Rpo.Pipeline.Runs;
 using Rpo.Pipeline.Storage;
 using Rpo.Training;
 using Rpo.Training.Adapters;
+using Rpo.Training.Models;
 using Rpo.Training.Preferences;
 
 namespace Rpo.Pipeline.Gpu;
@@ -116,8 +117,8 @@ public sealed class TrainJobHandler(
                 Resolution = owner._settings.Resolution ?? baseModel.Resolution,
             };
             var data = new TrainingData(references, job.ReferencePrompt, [.. negatives.Select(n => n.Image)], labels);
-            using var unet = baseModel.LoadUnet();
-            using var trainer = new RpoTrainer(baseModel.TrainingModels(unet), data, options);
+            using var fineTuning = baseModel.FineTune(data, options);
+            var trainer = fineTuning.Trainer;
             if (resume is { } from)
             {
                 var local = await TrainCheckpoints.DownloadAsync(scratch, from.Folder, "resume", cancellationToken).ConfigureAwait(false);
@@ -208,7 +209,6 @@ public sealed class TrainJobHandler(
             {
                 var reward = owner._models.Reward(Options.BaseModel, Options.Encoder);
                 using (var scorer = new RewardModelScorer(reward, references))
-                using (TorchSharp.torch.no_grad())
                 {
                     labels = PreferenceLabels.Build(references, negatives, scorer, Options.LambdaTrain, Options.Seed, job.Identifier, Options.PaperCompat);
                 }

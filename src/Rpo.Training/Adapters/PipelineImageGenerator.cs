@@ -8,7 +8,7 @@ namespace Rpo.Training.Adapters;
 /// <summary>
 /// <see cref="IImageGenerator"/> over a <see cref="StableDiffusionPipeline"/>: one image per call, its noise drawn from a
 /// CPU generator seeded with the call's seed (as diffusers' <c>torch.Generator().manual_seed</c>), so a negative is
-/// reproducible from (prompt, seed) alone. The pipeline is borrowed, not owned.
+/// reproducible from (prompt, seed) alone. Runs without gradients whatever the caller's mode. The pipeline is borrowed, not owned.
 /// </summary>
 public sealed class PipelineImageGenerator(StableDiffusionPipeline pipeline, int steps = 50, double guidanceScale = 7.5) : IImageGenerator
 {
@@ -20,6 +20,7 @@ public sealed class PipelineImageGenerator(StableDiffusionPipeline pipeline, int
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(prompt);
         using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
         using var generator = new Generator(unchecked((ulong)seed));
         using var result = Pipeline.Generate(new GenerationRequest { Prompts = [prompt], Steps = Steps, GuidanceScale = GuidanceScale, Generator = generator });
         // Generate returns [0, 1]; the shared 8-bit conversion takes the VAE's [-1, 1] range.

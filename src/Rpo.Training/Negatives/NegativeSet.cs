@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Rpo.Diffusion.Imaging;
 using Rpo.Training.Preferences;
+using TorchSharp;
 
 namespace Rpo.Training.Negatives;
 
@@ -11,6 +12,7 @@ public sealed record NegativeImage(int PromptIndex, string Prompt, int Index, lo
 /// Step 1: <c>m</c> images per training prompt from the frozen base model, written as PNG with a manifest
 /// (<c>negatives.json</c>: prompt, seed and file of each). Image k of prompt i uses seed <c>seed + i·m + k</c>, so a
 /// run is reproducible and any single image can be regenerated. The reference generates 4 per prompt, unseeded.
+/// Generation runs without gradients, so a caller needs no torch of its own.
 /// </summary>
 public sealed record NegativeSet(long Seed, int PerPrompt, IReadOnlyList<NegativeImage> Images)
 {
@@ -21,6 +23,7 @@ public sealed record NegativeSet(long Seed, int PerPrompt, IReadOnlyList<Negativ
         string folder, Action<int, int>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perPrompt);
+        using var noGrad = torch.no_grad();
         Directory.CreateDirectory(folder);
         var images = new List<NegativeImage>();
         int total = prompts.Count * perPrompt;

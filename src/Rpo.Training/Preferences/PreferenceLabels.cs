@@ -12,6 +12,7 @@ public sealed record LabeledNegative(RgbImage Image, int PromptIndex, string Pro
 /// j's training prompt and the label is l ~ Bernoulli(σ(R(ref) − R(gen))). Labels are drawn once, from a generator seeded
 /// with <c>seed</c>, and recorded; the reference code instead re-draws them each time the data loader yields a pair
 /// (and pairs a generated image with the reward of reference <c>promptIndex % n_ref</c> whatever image it trains on).
+/// Scoring runs without gradients, so a caller needs no torch of its own.
 /// </summary>
 public static class PreferenceLabels
 {
@@ -23,6 +24,7 @@ public static class PreferenceLabels
         if (negatives.Count == 0) throw new ArgumentException("no generated images.", nameof(negatives));
         if (lambda is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "λ must lie in [0, 1].");
 
+        using var noGrad = no_grad();
         string Text(string prompt) => TrainingPrompts.TextPrompt(prompt, identifier, referenceCompatibleTextPrompts);
 
         // One scoring call: the (reference, prompt) combinations the pairs need, then the generated images.

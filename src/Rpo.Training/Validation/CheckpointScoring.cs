@@ -2,6 +2,7 @@ using Rpo.Diffusion.Imaging;
 using Rpo.Training.Negatives;
 using Rpo.Training.Preferences;
 using Rpo.Training.Prompts;
+using TorchSharp;
 
 namespace Rpo.Training.Validation;
 
@@ -18,6 +19,7 @@ public sealed record PromptScore(string Prompt, string TextPrompt, IReadOnlyList
 /// checkpoint's UNet and is scored by the mean of R_λval over prompts (each prompt's mean over its images), as the
 /// reference's <c>validation</c> averages per-prompt means. Image k of prompt i uses seed <c>seed + i·n + k</c> for
 /// every checkpoint, so checkpoints are compared on the same noise (the reference reseeds one generator per validation).
+/// Scoring runs without gradients, so a caller needs no torch of its own.
 /// </summary>
 public static class CheckpointScoring
 {
@@ -27,6 +29,7 @@ public static class CheckpointScoring
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imagesPerPrompt);
         if (prompts.Count == 0) throw new ArgumentException("no prompts.", nameof(prompts));
+        using var noGrad = torch.no_grad();
         var scores = new List<PromptScore>();
         for (int i = 0; i < prompts.Count; i++)
         {

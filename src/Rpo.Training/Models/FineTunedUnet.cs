@@ -1,18 +1,20 @@
 using Rpo.Diffusion.Models.Unet;
 using Rpo.Diffusion.Weights;
-using Rpo.Training;
 using Rpo.Training.Lora;
 using TorchSharp;
 
-namespace Rpo.Pipeline.Gpu;
+namespace Rpo.Training.Models;
 
 /// <summary>
 /// A fine-tuned UNet from a local folder, in either form a checkpoint or a published model has: a diffusers UNet folder
 /// (<c>config.json</c> + <c>diffusion_pytorch_model.safetensors</c>), or a LoRA file (<c>pytorch_lora_weights.safetensors</c>)
-/// applied to a fresh copy of the base UNet. Owns its UNet (and adapters).
+/// applied to a fresh copy of the base UNet. Owns its UNet (and adapters); <see cref="BaseModel.Generator"/> makes images with it.
 /// </summary>
-internal sealed class FineTunedUnet : IDisposable
+public sealed class FineTunedUnet : IDisposable
 {
+    /// <summary>The folder a checkpoint keeps a LoRA model in (beside <see cref="RpoTrainer.UnetFolder"/> for a full one).</summary>
+    public const string LoraFolder = "lora";
+
     private readonly LoraAdapters? _lora;
 
     private FineTunedUnet(UNet2DConditionModel unet, LoraAdapters? lora)
@@ -26,7 +28,9 @@ internal sealed class FineTunedUnet : IDisposable
     /// <param name="folder">The model folder, or a train checkpoint's folder holding it as unet/ or lora/.</param>
     public static FineTunedUnet Load(BaseModel baseModel, string folder)
     {
-        foreach (var inner in new[] { RpoTrainer.UnetFolder, "lora" })
+        ArgumentNullException.ThrowIfNull(baseModel);
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        foreach (var inner in new[] { RpoTrainer.UnetFolder, LoraFolder })
         {
             if (Directory.Exists(Path.Combine(folder, inner)) && !File.Exists(Path.Combine(folder, RpoTrainer.UnetWeightsName)))
             {

@@ -25,8 +25,11 @@ public static class WorkerServices
         services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
         services.AddSingleton(_ => new ServiceBusClient(settings.ServiceBusNamespace, settings.ServiceBusTokenCredential()));
         services.AddSingleton<IBlobStorage>(_ => new BlobContainerStorage(new Azure.Storage.Blobs.BlobServiceClient(settings.BlobServiceUri, settings.StorageTokenCredential())));
-        services.AddSingleton<IJobResultSink>(_ => new StorageQueueJobResultSink(
+        // One queue client for results and a train job's progress reports (the handlers take ITrainingProgressSink).
+        services.AddSingleton(_ => new StorageQueueJobResultSink(
             StorageQueueJobResultSink.CreateClient(settings.QueueServiceUri, settings.JobResultsQueue, settings.StorageTokenCredential())));
+        services.AddSingleton<IJobResultSink>(sp => sp.GetRequiredService<StorageQueueJobResultSink>());
+        services.AddSingleton<ITrainingProgressSink>(sp => sp.GetRequiredService<StorageQueueJobResultSink>());
         services.AddSingleton<GpuJobGate>();
         services.AddSingleton(sp => new IdleTracker(settings.IdleExit, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>

@@ -2,7 +2,10 @@ using Azure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Rpo.Pipeline.Jobs;
+using Rpo.Pipeline.Orchestration;
+using Rpo.Pipeline.Storage;
 
 namespace Rpo.Worker.Tests;
 
@@ -30,17 +33,37 @@ public sealed class AzureGlueTests
     }
 
     [Fact]
-    public async Task Azure_only_service_mocked_results_go_to_the_storage_queue_as_the_result_json()
+    public async Task Azure_only_service_mocked_results_and_train_progress_go_to_the_storage_queue_as_report_envelopes()
     {
         var queue = new CapturingQueue();
         var sink = new StorageQueueJobResultSink(queue);
         var result = TestHandler.Done(SampleJobs.Generate(index: 7));
+        var runId = result.RunId;
+        var labels = new LabelsDrawn(runId, StorageLayout.WorkFile(runId, "labels.json"), 3);
+        var checkpoint = new CheckpointSaved(runId, 40, 400, 0.25, StorageLayout.Checkpoint(runId, 40), 13);
 
         await sink.OnJobCompletedAsync(result, CancellationToken.None);
+        await sink.OnLabelsDrawnAsync(labels, CancellationToken.None);
+        await sink.OnCheckpointSavedAsync(checkpoint, CancellationToken.None);
 
-        var sent = JobMessages.ParseResult(Assert.Single(queue.Sent));
-        Assert.Equal(result.JobId, sent.JobId);
-        Assert.Equal(result.Outputs, sent.Outputs);
+        Assert.Equal(3, queue.Sent.Count);
+        var sentResult = Assert.IsType<JobResultReport>(JobReports.Parse(queue.Sent[0])).Result;
+        Assert.Equal(result.JobId, sentResult.JobId);
+        Assert.Equal(result.Outputs, sentResult.Outputs);
+        Assert.Equal(labels, Assert.IsType<LabelsDrawnReport>(JobReports.Parse(queue.Sent[1])).Report);
+        Assert.Equal(checkpoint, Assert.IsType<CheckpointSavedReport>(JobReports.Parse(queue.Sent[2])).Report);
+    }
+
+    [Fact]
+    public void Azure_only_service_mocked_the_worker_registers_one_queue_sink_for_results_and_train_progress()
+    {
+        using var services = new ServiceCollection().AddLogging().AddRpoWorker(Settings("60")).BuildServiceProvider();
+
+        var results = services.GetRequiredService<IJobResultSink>();
+        var progress = services.GetRequiredService<ITrainingProgressSink>();
+
+        Assert.IsType<StorageQueueJobResultSink>(results);
+        Assert.Same(results, progress);
     }
 
     [Fact]
@@ -58,8 +81,8 @@ public sealed class AzureGlueTests
         Assert.Equal("/job-results/messages", handler.Uri?.AbsolutePath);
         Assert.Equal("Bearer", handler.Authorization);
         var text = System.Xml.Linq.XElement.Parse(handler.Body!).Element("MessageText")!.Value;
-        var sent = JobMessages.ParseResult(BinaryData.FromBytes(Convert.FromBase64String(text)));
-        Assert.Equal(result.JobId, sent.JobId);
+        var sent = Assert.IsType<JobResultReport>(JobReports.Parse(BinaryData.FromBytes(Convert.FromBase64String(text))));
+        Assert.Equal(result.JobId, sent.Result.JobId);
     }
 
     private sealed class FixedToken : Azure.Core.TokenCredential

@@ -61,6 +61,14 @@ public static partial class JobMessages
         return problems.Count == 0 ? result : throw new JobParseException(problems[0].Field, problems[0].Problem);
     }
 
+    /// <summary>Reads any message record by the same strict rules (a JSON object; errors name the field).</summary>
+    internal static T Deserialize<T>(BinaryData body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ParseDocument(body).Dispose();
+        return (T)Deserialize(body, typeof(T));
+    }
+
     private static JsonDocument ParseDocument(BinaryData body)
     {
         JsonDocument document;

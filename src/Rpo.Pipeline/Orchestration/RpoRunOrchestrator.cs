@@ -35,7 +35,7 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var run = new Run(context, input);
+        using var run = new Run(context, input);
         try
         {
             return await run.ExecuteAsync().ConfigureAwait(true);
@@ -49,11 +49,15 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
     }
 
     /// <summary>The state of one execution; rebuilt identically on every replay.</summary>
-    private sealed class Run
+    private sealed class Run : IDisposable
     {
         private readonly TaskOrchestrationContext _context;
         private readonly RunRequest _request;
         private readonly Task<string?> _cancel;
+
+        // Cancels the job-result waits (and their timeout timers) still pending when the run is canceled: a durable
+        // timer left pending keeps the instance Running in the in-process host after the orchestrator returned.
+        private readonly CancellationTokenSource _stopWaiting = new();
         private readonly Dictionary<int, CheckpointSaved> _checkpoints = [];
         private RunOptions _options = RunOptions.Default;
         private SubjectValidationResult? _subject;
@@ -73,6 +77,8 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
         public StatusTracker Status { get; }
 
         private RunId RunId => _request.RunId;
+
+        public void Dispose() => _stopWaiting.Dispose();
 
         public async Task<RunOutcome> ExecuteAsync()
         {
@@ -310,7 +316,7 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
             JobResult result;
             try
             {
-                result = await _context.WaitForExternalEvent<JobResult>(RunEvents.ForJob(job), timeout).ConfigureAwait(true);
+                result = await _context.WaitForExternalEvent<JobResult>(RunEvents.ForJob(job), timeout, _stopWaiting.Token).ConfigureAwait(true);
             }
             catch (OperationCanceledException)
             {
@@ -323,6 +329,7 @@ public sealed class RpoRunOrchestrator : TaskOrchestrator<RunRequest, RunOutcome
         private async Task<RunOutcome> CanceledAsync()
         {
             var reason = _cancel.IsCompletedSuccessfully && _cancel.Result is { Length: > 0 } given ? given : null;
+            _stopWaiting.Cancel();
 
             // A GPU job already running cannot hear this orchestration's events; it polls the run's cancel marker.
             await _context.CallActivityAsync<string>(nameof(WriteCancelMarkerActivity), new CancelMarkerInput(RunId, reason), ActivityRetry).ConfigureAwait(true);

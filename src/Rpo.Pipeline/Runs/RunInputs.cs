@@ -1,4 +1,5 @@
 using Rpo.Pipeline.Storage;
+using Rpo.Pipeline.Subjects;
 
 namespace Rpo.Pipeline.Runs;
 
@@ -6,7 +7,8 @@ public static class RunInputs
 {
     /// <summary>
     /// Every file of a subject's upload folder (images and subject.json), named relative to the folder and hashed
-    /// from its bytes: the inputs of <see cref="RunId.For"/>.
+    /// from its bytes: the inputs of <see cref="RunId.For"/>. Files the run skips (<see cref="SubjectValidator.IsIgnored"/>:
+    /// .DS_Store, Thumbs.db, hidden files) are not inputs, so one appearing beside the photos changes no run id.
     /// </summary>
     public static async Task<IReadOnlyList<RunInput>> ReadAsync(IBlobStorage storage, string subjectId, CancellationToken cancellationToken = default)
     {
@@ -15,8 +17,14 @@ public static class RunInputs
         var inputs = new List<RunInput>();
         await foreach (var item in storage.ListAsync(folder, cancellationToken).ConfigureAwait(false))
         {
+            var name = item.Blob.RelativeTo(folder);
+            if (SubjectValidator.IsIgnored(name))
+            {
+                continue;
+            }
+
             await using var content = await storage.OpenReadAsync(item.Blob, cancellationToken).ConfigureAwait(false);
-            inputs.Add(await RunInput.FromStreamAsync(item.Blob.RelativeTo(folder), content, cancellationToken).ConfigureAwait(false));
+            inputs.Add(await RunInput.FromStreamAsync(name, content, cancellationToken).ConfigureAwait(false));
         }
 
         return inputs;

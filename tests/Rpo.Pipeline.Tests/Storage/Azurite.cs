@@ -19,8 +19,14 @@ internal static class Azurite
             ? endpoint.TrimEnd('/')
             : "http://127.0.0.1:10000/devstoreaccount1";
 
+    /// <summary>Azurite's queue service (run-tests.sh starts it beside the blob service); RPO_AZURITE_QUEUE overrides.</summary>
+    public static string QueueEndpoint =>
+        Environment.GetEnvironmentVariable("RPO_AZURITE_QUEUE") is { Length: > 0 } endpoint
+            ? endpoint.TrimEnd('/')
+            : "http://127.0.0.1:10001/devstoreaccount1";
+
     public static string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevelopmentAccountKey};BlobEndpoint={BlobEndpoint};";
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevelopmentAccountKey};BlobEndpoint={BlobEndpoint};QueueEndpoint={QueueEndpoint};";
 
     public static StorageContainerNames UniqueContainers() => StorageContainerNames.WithPrefix("t" + Guid.NewGuid().ToString("N")[..16]);
 

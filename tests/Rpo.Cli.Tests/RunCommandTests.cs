@@ -137,6 +137,35 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("no published models for 'rex'", Printed, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_diffusers_model_with_its_reward_encoder_is_trained_and_published()
+    {
+        string subject = Subject("00.jpg", "01.jpg");
+        string model = TestPaths.Fixture("sd-pipeline-tiny");
+        int exit = await Run(subject, "--model", model, "--reward-model", TestPaths.Fixture("reward-clip-tiny"), "--encoder", "clip",
+            "--steps", "2", "--val-every", "1", "--negatives", "1", "--val-images", "1", "--sample-steps", "2");
+        Assert.True(exit == ExitCodes.Ok, Printed);
+
+        var runId = OnlyRun();
+        var manifest = await new ModelPublisher(new LocalFolderStorage(Storage)).ReadManifestAsync("my-dog", StorageLayout.VersionFor(runId));
+        Assert.Equal(Path.GetFullPath(model), manifest.Options.BaseModel);
+        Assert.Equal(RewardEncoder.Clip, manifest.Options.Encoder);
+        Assert.Equal([1, 2], manifest.Checkpoints.Select(c => c.Step));
+    }
+
+    [Fact]
+    public async Task A_real_model_without_a_reward_encoder_is_refused_before_anything_is_uploaded()
+    {
+        string subject = Subject("00.jpg", "01.jpg");
+        string model = TestPaths.Fixture("sd-pipeline-tiny");
+
+        // The fixture pipeline has no reward/ subfolder, and ALIGN is the default encoder of a real model.
+        Assert.Equal(ExitCodes.Failed, await Run(subject, "--model", model));
+        Assert.Equal(ExitCodes.Failed, await Run(subject, "--model", model, "--reward-model", Path.Combine(_dir, "nowhere")));
+        Assert.Equal(ExitCodes.Failed, await Run(subject, "--model", model, "--reward-model", TestPaths.Fixture("reward-clip-tiny")));
+        Assert.False(Directory.Exists(Path.Combine(Storage, "subjects")), "nothing may be uploaded for a refused run");
+    }
+
     [Theory]
     [InlineData("my dog", "my-dog")]
     [InlineData("Rex (2)", "Rex-2")]

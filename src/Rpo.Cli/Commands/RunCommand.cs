@@ -6,6 +6,7 @@ using Rpo.Pipeline.Local;
 using Rpo.Pipeline.Runs;
 using Rpo.Pipeline.Storage;
 using Rpo.Pipeline.Subjects;
+using Rpo.Rewards;
 using Spectre.Console;
 
 namespace Rpo.Cli.Commands;
@@ -42,6 +43,7 @@ public static partial class RunCommand
         var lr = new Option<double>("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => 5e-6 };
         var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance of generated images.", DefaultValueFactory = _ => 7.5 };
         var encoder = new Option<string?>("--encoder") { Description = "Reward encoder family: align (the paper's; default) or clip (mock default). The model folder's reward/ is used when present." };
+        var rewardModel = new Option<string?>("--reward-model") { Description = "Reward encoder folder (transformers ALIGN or CLIP, matching --encoder) for a --model without a reward/ subfolder." };
         var cache = new Option<string>("--cache") { Description = "Local folder for the tiny mock model and the jobs' scratch files.", DefaultValueFactory = _ => "rpo-cache" };
         var device = DeviceOption.Create();
         var command = new Command("run", """
@@ -53,7 +55,7 @@ public static partial class RunCommand
             """)
         {
             subject, classNoun, model, storage, subjectId, steps, valEvery, negatives, valImages, sampleSteps, lambdaVal, lambdaTrain, loraRank, seed,
-            beta, lr, guidance, encoder, cache, device,
+            beta, lr, guidance, encoder, rewardModel, cache, device,
         };
         command.SetAction(async (parsed, cancellation) =>
         {
@@ -89,6 +91,7 @@ public static partial class RunCommand
                 },
             };
             if (options.Validate() is { Count: > 0 } problems) throw new UserError("options: " + string.Join("; ", problems) + ".");
+            var rewardFolder = RewardFolder(modelFolder, parsed.GetValue(rewardModel), options.Encoder);
             _ = DeviceOption.Resolve(parsed.GetValue(device));
 
             var store = StorageOption.Open(parsed.GetValue(storage)!);
@@ -102,7 +105,11 @@ public static partial class RunCommand
 
             string cacheFolder = Path.GetFullPath(parsed.GetValue(cache)!);
             var deviceName = parsed.GetValue(device) is { } d && d != "auto" ? d.ToLowerInvariant() : null;
-            using var models = new GpuModels(new GpuModelSettings(Path.Combine(cacheFolder, "models"), Device: deviceName));
+            using var models = new GpuModels(new GpuModelSettings(
+                Path.Combine(cacheFolder, "models"),
+                AlignRewardFolder: options.Encoder == RewardEncoder.Align ? rewardFolder : null,
+                ClipRewardFolder: options.Encoder == RewardEncoder.Clip ? rewardFolder : null,
+                Device: deviceName));
             string scratch = Path.Combine(cacheFolder, "scratch");
             await using var runner = await LocalRunner.StartAsync(store, progress => GpuJobHandlers.Create(store, models, progress, scratch), cancellationToken: cancellation);
 
@@ -133,6 +140,28 @@ public static partial class RunCommand
             return result.Final.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The reward encoder a real model runs with, checked before anything is uploaded: --reward-model, else the model
+    /// folder's reward/ (null: the catalog finds it there, as for the mock model).
+    /// </summary>
+    static string? RewardFolder(string? modelFolder, string? rewardModel, RewardEncoder encoder)
+    {
+        if (rewardModel is null)
+        {
+            if (modelFolder is null || Directory.Exists(Path.Combine(modelFolder, TinyRewardModel.PipelineSubfolder))) return null;
+            throw new UserError($"--model {modelFolder} has no {TinyRewardModel.PipelineSubfolder}/ reward encoder: pass --reward-model <folder> "
+                + $"(a transformers {(encoder == RewardEncoder.Clip ? "CLIP, e.g. openai/clip-vit-base-patch16" : "ALIGN, e.g. kakaobrain/align-base")} folder).");
+        }
+
+        if (!Directory.Exists(rewardModel)) throw new UserError($"--reward-model {rewardModel} does not exist.");
+        RewardEncoderKind kind;
+        try { kind = RewardModel.DetectKind(rewardModel); }
+        catch (Exception e) when (e is FileNotFoundException or NotSupportedException) { throw new UserError($"--reward-model: {e.Message}"); }
+        var wanted = encoder == RewardEncoder.Clip ? RewardEncoderKind.Clip : RewardEncoderKind.Align;
+        if (kind != wanted) throw new UserError($"--reward-model {rewardModel} holds a {kind} model; the run's encoder is {wanted} (--encoder).");
+        return Path.GetFullPath(rewardModel);
     }
 
     static async Task<LocalRunResult> Follow(LocalRunner runner, string subjectId, string? classNoun, CancellationToken cancelRun)

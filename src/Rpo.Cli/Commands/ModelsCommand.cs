@@ -11,7 +11,7 @@ namespace Rpo.Cli.Commands;
 public static class ModelsCommand
 {
     /// <summary>One published version as listed.</summary>
-    public sealed record PublishedVersion(string Version, bool Latest, RunId RunId, int SelectedStep, double? Reward, string BaseModel, int Steps, string Folder);
+    public sealed record ModelRow(string Version, bool Latest, RunId RunId, int SelectedStep, double? Reward, string BaseModel, int Steps, string Folder);
 
     public static Command Create()
     {
@@ -56,29 +56,11 @@ public static class ModelsCommand
         return command;
     }
 
-    /// <summary>Every version folder of the subject that holds an rpo.json (a publish that lost its race included), latest first.</summary>
-    public static async Task<IReadOnlyList<PublishedVersion>> ListAsync(IBlobStorage storage, string subjectId, CancellationToken cancellationToken = default)
+    /// <summary>The subject's published versions as <c>rpo models</c> prints them, latest first.</summary>
+    public static async Task<IReadOnlyList<ModelRow>> ListAsync(IBlobStorage storage, string subjectId, CancellationToken cancellationToken = default)
     {
-        var publisher = new ModelPublisher(storage);
-        var latest = await publisher.ReadLatestAsync(subjectId, cancellationToken);
-        var folder = StorageLayout.ModelsFolder(subjectId);
-        var names = new SortedSet<string>(StringComparer.Ordinal);
-        await foreach (var item in storage.ListAsync(folder, cancellationToken))
-        {
-            var relative = item.Blob.RelativeTo(folder);
-            if (relative.EndsWith("/" + StorageLayout.ManifestName, StringComparison.Ordinal) && relative.Count(c => c == '/') == 1)
-                names.Add(relative[..relative.IndexOf('/', StringComparison.Ordinal)]);
-        }
-
-        var versions = new List<PublishedVersion>();
-        foreach (var name in names)
-        {
-            var manifest = await publisher.ReadManifestAsync(subjectId, name, cancellationToken);
-            var reward = manifest.Checkpoints.FirstOrDefault(c => c.Step == manifest.SelectedStep)?.Reward;
-            versions.Add(new PublishedVersion(name, latest?.Version == name, manifest.RunId, manifest.SelectedStep, reward, manifest.Options.BaseModel,
-                manifest.Options.Steps, StorageLayout.ModelVersionFolder(subjectId, name).ToString()));
-        }
-
-        return [.. versions.OrderByDescending(v => v.Latest).ThenBy(v => v.Version, StringComparer.Ordinal)];
+        var versions = await new ModelPublisher(storage).ListVersionsAsync(subjectId, cancellationToken);
+        return [.. versions.Select(v => new ModelRow(v.Manifest.Version, v.IsLatest, v.Manifest.RunId, v.Manifest.SelectedStep, v.Reward,
+            v.Manifest.Options.BaseModel, v.Manifest.Options.Steps, v.Folder.ToString()))];
     }
 }

@@ -98,30 +98,20 @@ public sealed class SubjectHttpFunctions(IBlobStorage storage, IJobDispatcher di
         var cancellationToken = request.HttpContext.RequestAborted;
         var publisher = new ModelPublisher(storage);
         var latest = await publisher.ReadLatestAsync(subjectId, cancellationToken).ConfigureAwait(false);
-        var folder = StorageLayout.ModelsFolder(subjectId);
-        var versions = new List<ModelVersionView>();
-        await foreach (var item in storage.ListAsync(folder, cancellationToken).ConfigureAwait(false))
-        {
-            var parts = item.Blob.RelativeTo(folder).Split('/');
-            if (parts is not [var version, StorageLayout.ManifestName])
-            {
-                continue;
-            }
-
-            var manifest = await publisher.ReadManifestAsync(subjectId, version, cancellationToken).ConfigureAwait(false);
-            versions.Add(new ModelVersionView(
-                version,
-                manifest.RunId,
-                latest?.Version == version,
-                manifest.Options.BaseModel,
-                manifest.SelectedStep,
-                manifest.Checkpoints.FirstOrDefault(c => c.Step == manifest.SelectedStep)?.Reward,
-                manifest.Checkpoints.Count,
-                manifest.Options.LoraRank,
-                manifest.Metrics,
-                StorageLayout.ModelVersionFolder(subjectId, version)));
-        }
-
+        var versions = (await publisher.ListVersionsAsync(subjectId, cancellationToken).ConfigureAwait(false))
+            .OrderBy(v => v.Manifest.Version, StringComparer.Ordinal)
+            .Select(v => new ModelVersionView(
+                v.Manifest.Version,
+                v.Manifest.RunId,
+                v.IsLatest,
+                v.Manifest.Options.BaseModel,
+                v.Manifest.SelectedStep,
+                v.Reward,
+                v.Manifest.Checkpoints.Count,
+                v.Manifest.Options.LoraRank,
+                v.Manifest.Metrics,
+                v.Folder))
+            .ToList();
         return Json.Result(HttpStatusCode.OK, new SubjectModelsView(subjectId, latest, versions));
     }
 

@@ -16,6 +16,13 @@ public sealed record ModelManifest(
     int SelectedStep,
     IReadOnlyDictionary<string, double> Metrics);
 
+/// <summary>A version found under models/{subjectId}/: its rpo.json, whether latest.json points at it, and its folder.</summary>
+public sealed record PublishedVersion(ModelManifest Manifest, bool IsLatest, BlobRef Folder)
+{
+    /// <summary>R_λval of the published checkpoint.</summary>
+    public double? Reward => Manifest.Checkpoints.FirstOrDefault(c => c.Step == Manifest.SelectedStep)?.Reward;
+}
+
 /// <summary>latest.json: the version readers use, and the files it was published with.</summary>
 /// <param name="Files">Paths relative to the version folder, every one written before this pointer was.</param>
 /// <param name="PreviousVersion">The version this one replaced (null for the first): the pointers form a chain.</param>
@@ -193,6 +200,33 @@ public sealed class ModelPublisher
     {
         var data = await _storage.ReadAsync(StorageLayout.ModelManifest(subjectId, version), cancellationToken).ConfigureAwait(false);
         return Parse<ModelManifest>(data);
+    }
+
+    /// <summary>
+    /// Every version folder of the subject that holds an rpo.json (a publish that lost its race included), the one
+    /// latest.json points at first, then by version.
+    /// </summary>
+    public async Task<IReadOnlyList<PublishedVersion>> ListVersionsAsync(string subjectId, CancellationToken cancellationToken = default)
+    {
+        var latest = await ReadLatestAsync(subjectId, cancellationToken).ConfigureAwait(false);
+        var folder = StorageLayout.ModelsFolder(subjectId);
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        await foreach (var item in _storage.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+        {
+            if (item.Blob.RelativeTo(folder).Split('/') is [var version, StorageLayout.ManifestName])
+            {
+                names.Add(version);
+            }
+        }
+
+        var versions = new List<PublishedVersion>();
+        foreach (var name in names)
+        {
+            var manifest = await ReadManifestAsync(subjectId, name, cancellationToken).ConfigureAwait(false);
+            versions.Add(new PublishedVersion(manifest, latest?.Version == name, StorageLayout.ModelVersionFolder(subjectId, name)));
+        }
+
+        return [.. versions.OrderByDescending(v => v.IsLatest).ThenBy(v => v.Manifest.Version, StringComparer.Ordinal)];
     }
 
     private static ModelPointer ParsePointer(BlobData data) => Parse<ModelPointer>(data);

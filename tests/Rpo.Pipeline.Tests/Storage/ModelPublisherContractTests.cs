@@ -67,6 +67,23 @@ public abstract class ModelPublisherContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Versions_are_listed_with_the_latest_first_and_nothing_else_of_the_folder()
+    {
+        var publisher = new ModelPublisher(Store);
+        Assert.Empty(await publisher.ListVersionsAsync(Subject));
+        var (a, b) = (Run("a"), Run("b"));
+        await publisher.PublishAsync(Manifest(a), Files(a));
+        await publisher.PublishAsync(Manifest(b), Files(b));
+
+        var versions = await publisher.ListVersionsAsync(Subject);
+
+        Assert.Equal([StorageLayout.VersionFor(b), StorageLayout.VersionFor(a)], versions.Select(v => v.Manifest.Version));
+        Assert.Equal([true, false], versions.Select(v => v.IsLatest));
+        Assert.Equal(StorageLayout.ModelVersionFolder(Subject, StorageLayout.VersionFor(b)), versions[0].Folder);
+        Assert.Equal(0.64, versions[0].Reward);
+    }
+
+    [Fact]
     public async Task A_second_version_replaces_the_first_and_a_repeated_publish_changes_nothing()
     {
         var publisher = new ModelPublisher(Store);

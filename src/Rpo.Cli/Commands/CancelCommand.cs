@@ -22,16 +22,13 @@ public static class CancelCommand
         };
         command.SetAction(async (parsed, cancellation) =>
         {
-            var id = StorageOption.ParseRunId(parsed.GetValue(runId)!);
-            var store = StorageOption.Open(parsed.GetValue(storage)!);
-            var read = await RunStatusDocument.ReadAsync(store, id, cancellation)
-                ?? throw new UserError($"no run {id} in {store.Location}.");
-            if (read.Document.IsFinished)
-                throw new UserError($"run {id} already ended: {read.Document.StateName}.");
+            var (id, store, document) = await StorageOption.ReadRunAsync(parsed.GetValue(runId)!, parsed.GetValue(storage)!, cancellation);
+            if (document.IsFinished)
+                throw new UserError($"run {id} already ended: {document.StateName}.");
             await LocalRunner.CancelAsync(store, id, parsed.GetValue(reason), cancellationToken: cancellation);
             AnsiConsole.MarkupLineInterpolated($"cancel requested: {StorageLayout.CancelMarker(id)} written; the run stops at its next step (rpo status {id.Value}).");
-            if (!LocalRunner.IsAlive(read.Document))
-                AnsiConsole.MarkupLineInterpolated($"[yellow]no process runs it now[/] (last heard {read.Document.Heartbeat:u}); rpo run on the same photos starts it again.");
+            if (!LocalRunner.IsAlive(document))
+                AnsiConsole.MarkupLineInterpolated($"[yellow]no process runs it now[/] (last heard {document.Heartbeat:u}); rpo run on the same photos starts it again.");
             return ExitCodes.Ok;
         });
         return command;

@@ -42,7 +42,7 @@ public static partial class RunCommand
         var beta = new Option<double>("--beta") { Description = "β of the RPO loss.", DefaultValueFactory = _ => 1 };
         var lr = new Option<double>("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => 5e-6 };
         var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance of generated images.", DefaultValueFactory = _ => 7.5 };
-        var encoder = new Option<string?>("--encoder") { Description = "Reward encoder family: align (the paper's; default) or clip (mock default). The model folder's reward/ is used when present." };
+        var encoder = RewardEncoderOption.Create("Reward encoder family: align (the paper's; default) or clip (mock default). The model folder's reward/ is used when present.");
         var rewardModel = new Option<string?>("--reward-model") { Description = "Reward encoder folder (transformers ALIGN or CLIP, matching --encoder) for a --model without a reward/ subfolder." };
         var cache = new Option<string>("--cache") { Description = "Local folder for the tiny mock model and the jobs' scratch files.", DefaultValueFactory = _ => "rpo-cache" };
         var device = DeviceOption.Create();
@@ -82,12 +82,11 @@ public static partial class RunCommand
                 Beta = parsed.GetValue(beta),
                 LearningRate = parsed.GetValue(lr),
                 GuidanceScale = parsed.GetValue(guidance),
-                Encoder = parsed.GetValue(encoder)?.ToLowerInvariant() switch
+                Encoder = RewardEncoderOption.Parse(parsed.GetValue(encoder)) switch
                 {
                     null => defaults.Encoder,
-                    "align" => RewardEncoder.Align,
-                    "clip" => RewardEncoder.Clip,
-                    var other => throw new UserError($"--encoder {other}: use align or clip."),
+                    RewardEncoderKind.Clip => RewardEncoder.Clip,
+                    _ => RewardEncoder.Align,
                 },
             };
             if (options.Validate() is { Count: > 0 } problems) throw new UserError("options: " + string.Join("; ", problems) + ".");
@@ -156,11 +155,7 @@ public static partial class RunCommand
         }
 
         if (!Directory.Exists(rewardModel)) throw new UserError($"--reward-model {rewardModel} does not exist.");
-        RewardEncoderKind kind;
-        try { kind = RewardModel.DetectKind(rewardModel); }
-        catch (Exception e) when (e is FileNotFoundException or NotSupportedException) { throw new UserError($"--reward-model: {e.Message}"); }
-        var wanted = encoder == RewardEncoder.Clip ? RewardEncoderKind.Clip : RewardEncoderKind.Align;
-        if (kind != wanted) throw new UserError($"--reward-model {rewardModel} holds a {kind} model; the run's encoder is {wanted} (--encoder).");
+        RewardEncoderOption.Check(rewardModel, encoder == RewardEncoder.Clip ? RewardEncoderKind.Clip : RewardEncoderKind.Align, "--reward-model");
         return Path.GetFullPath(rewardModel);
     }
 

@@ -34,8 +34,7 @@ public static class ScoreCommand
             double v = r.GetValueOrDefault<double>();
             if (!(v >= 0 && v <= 1)) r.AddError($"--lambda must lie in [0, 1], not {v}.");
         });
-        var encoder = new Option<string?>("--encoder") { Description = "Expected encoder family of --reward-model (align or clip); checked against its config.json." };
-        encoder.AcceptOnlyFromAmong("align", "clip");
+        var encoder = RewardEncoderOption.Create("Expected encoder family of --reward-model (align or clip); checked against its config.json.");
         var model = new Option<DirectoryInfo>("--reward-model")
         {
             Description = "A transformers CLIP or ALIGN folder (config.json, model.safetensors, preprocessor_config.json, tokenizer files).",
@@ -98,17 +97,7 @@ public static class ScoreCommand
             throw new UserError($"give --prompt once for all images or once per image: {prompts.Length} prompts for {imageFiles.Count} images in {imagesDir.FullName}.");
         if (!modelDir.Exists) throw new UserError($"reward model folder {modelDir.FullName} does not exist.");
 
-        RewardEncoderKind kind;
-        try
-        {
-            kind = RewardModel.DetectKind(modelDir.FullName);
-        }
-        catch (Exception e) when (e is FileNotFoundException or NotSupportedException or JsonException)
-        {
-            throw new UserError($"{modelDir.FullName}: {e.Message}");
-        }
-        if (encoder is not null && !string.Equals(encoder, kind.ToString(), StringComparison.OrdinalIgnoreCase))
-            throw new UserError($"--encoder {encoder} but {modelDir.FullName} holds a {kind.ToString().ToLowerInvariant()} model.");
+        var kind = RewardEncoderOption.Check(modelDir.FullName, RewardEncoderOption.Parse(encoder), "--reward-model");
 
         var references = ReadAll(referenceFiles);
         var candidates = ReadAll(imageFiles);
@@ -133,7 +122,7 @@ public static class ScoreCommand
             var document = new
             {
                 reward_model = modelDir.FullName,
-                encoder = kind.ToString().ToLowerInvariant(),
+                encoder = RewardEncoderOption.Name(kind),
                 lambda,
                 paper_compat = paperCompat,
                 identifier,

@@ -20,11 +20,7 @@ public static class StatusCommand
         };
         command.SetAction(async (parsed, cancellation) =>
         {
-            var id = StorageOption.ParseRunId(parsed.GetValue(runId)!);
-            var store = StorageOption.Open(parsed.GetValue(storage)!);
-            var read = await RunStatusDocument.ReadAsync(store, id, cancellation)
-                ?? throw new UserError($"no run {id} in {store.Location} (rpo run prints its run id; --storage must name the same storage).");
-            var document = read.Document;
+            var (id, store, document) = await StorageOption.ReadRunAsync(parsed.GetValue(runId)!, parsed.GetValue(storage)!, cancellation);
             if (parsed.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(document, RunJson.Indented));

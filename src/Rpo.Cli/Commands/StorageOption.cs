@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Rpo.Pipeline.Local;
 using Rpo.Pipeline.Runs;
 using Rpo.Pipeline.Storage;
 
@@ -28,15 +29,16 @@ public static class StorageOption
         }
     }
 
-    public static RunId ParseRunId(string text)
+    public static RunId ParseRunId(string text) =>
+        RunId.TryParse(text, out var id, out var problem) ? id : throw new UserError(problem);
+
+    /// <summary>The run named on the command line, its storage and its mirrored status (<c>rpo status</c>, <c>rpo cancel</c>).</summary>
+    public static async Task<(RunId Id, IBlobStorage Store, RunStatusDocument Status)> ReadRunAsync(string runId, string storage, CancellationToken cancellationToken)
     {
-        try
-        {
-            return RunId.Parse(text);
-        }
-        catch (FormatException e)
-        {
-            throw new UserError(e.Message);
-        }
+        var id = ParseRunId(runId);
+        var store = Open(storage);
+        var read = await RunStatusDocument.ReadAsync(store, id, cancellationToken)
+            ?? throw new UserError($"no run {id} in {store.Location} (rpo run prints its run id; --storage must name the same storage).");
+        return (id, store, read.Document);
     }
 }

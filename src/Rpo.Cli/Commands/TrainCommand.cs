@@ -31,7 +31,7 @@ public static class TrainCommand
         var classNoun = new Option<string>("--class") { Description = "The subject's class noun (dog, backpack, …): it picks the prompt lists.", Required = true };
         var output = new Option<string>("--out") { Description = "Run folder: negatives/, labels.json, checkpoints/, rewards.json, best.json. A rerun resumes it.", Required = true };
         var rewardModel = new Option<string?>("--reward-model") { Description = "Reward encoder folder (transformers ALIGN or CLIP). Default: <model>/reward when present." };
-        var encoder = new Option<string?>("--encoder") { Description = "align or clip: the family the reward encoder must be (checked against its config)." };
+        var encoder = RewardEncoderOption.Create("align or clip: the family the reward encoder must be (checked against its config).");
         var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 400 };
         var valEvery = new Option<int>("--val-every") { Description = "Checkpoint and score every this many steps.", DefaultValueFactory = _ => 40 };
         var negatives = new Option<int>("--negatives") { Description = "Negative images generated per training prompt.", DefaultValueFactory = _ => 16 };
@@ -143,19 +143,7 @@ public static class TrainCommand
 
     static RewardModel LoadReward(string folder, string? encoder)
     {
-        RewardEncoderKind kind;
-        try { kind = RewardModel.DetectKind(folder); }
-        catch (Exception e) when (e is FileNotFoundException or NotSupportedException) { throw new UserError($"reward model: {e.Message}"); }
-        if (encoder is not null)
-        {
-            var wanted = encoder.ToLowerInvariant() switch
-            {
-                "align" => RewardEncoderKind.Align,
-                "clip" => RewardEncoderKind.Clip,
-                _ => throw new UserError($"--encoder {encoder}: use align or clip."),
-            };
-            if (wanted != kind) throw new UserError($"--encoder {encoder}, but {folder} holds a {kind} model.");
-        }
+        RewardEncoderOption.Check(folder, RewardEncoderOption.Parse(encoder), "--reward-model");
         return RewardModel.FromPretrained(folder);
     }
 

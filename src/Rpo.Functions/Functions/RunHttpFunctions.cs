@@ -39,9 +39,9 @@ public sealed partial class RunHttpFunctions(IBlobStorage storage)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (!TryParse(runId, out var id))
+        if (!RunId.TryParse(runId, out var id, out var problem))
         {
-            return Json.Error(HttpStatusCode.BadRequest, $"'{runId}' is not a run id (\"<subjectId>-<16 hex digits>\").");
+            return Json.Error(HttpStatusCode.BadRequest, problem);
         }
 
         var instance = await client.GetInstanceAsync(id.Value, getInputsAndOutputs: true, request.HttpContext.RequestAborted).ConfigureAwait(false);
@@ -71,9 +71,9 @@ public sealed partial class RunHttpFunctions(IBlobStorage storage)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (!TryParse(runId, out var id))
+        if (!RunId.TryParse(runId, out var id, out var problem))
         {
-            return Json.Error(HttpStatusCode.BadRequest, $"'{runId}' is not a run id (\"<subjectId>-<16 hex digits>\").");
+            return Json.Error(HttpStatusCode.BadRequest, problem);
         }
 
         string? reason = request.Query["reason"];
@@ -94,9 +94,9 @@ public sealed partial class RunHttpFunctions(IBlobStorage storage)
         string job)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!TryParse(runId, out var id))
+        if (!RunId.TryParse(runId, out var id, out var problem))
         {
-            return Json.Error(HttpStatusCode.BadRequest, $"'{runId}' is not a run id (\"<subjectId>-<16 hex digits>\").");
+            return Json.Error(HttpStatusCode.BadRequest, problem);
         }
 
         var match = JobName().Match(job ?? string.Empty);
@@ -123,20 +123,6 @@ public sealed partial class RunHttpFunctions(IBlobStorage storage)
 
     /// <summary>An absolute URL of this app's API (the caller adds its function key).</summary>
     internal static string Url(HttpRequest request, string path) => $"{request.Scheme}://{request.Host}{request.PathBase}/api/{path}";
-
-    internal static bool TryParse(string? runId, out RunId id)
-    {
-        try
-        {
-            id = RunId.Parse(runId ?? string.Empty);
-            return true;
-        }
-        catch (FormatException)
-        {
-            id = null!;
-            return false;
-        }
-    }
 
     [GeneratedRegex("^([a-z-]+)-([0-9]{1,10})$")]
     private static partial Regex JobName();

@@ -90,9 +90,9 @@ public sealed class SubjectHttpFunctions(IBlobStorage storage, IJobDispatcher di
         string subjectId)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (SubjectIds.Problem(subjectId) is { } problem)
+        if (BadSubjectId(subjectId) is { } badRequest)
         {
-            return Json.Error(HttpStatusCode.BadRequest, $"Subject id '{subjectId}' {problem}.");
+            return badRequest;
         }
 
         var cancellationToken = request.HttpContext.RequestAborted;
@@ -126,9 +126,9 @@ public sealed class SubjectHttpFunctions(IBlobStorage storage, IJobDispatcher di
         string subjectId)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (SubjectIds.Problem(subjectId) is { } problem)
+        if (BadSubjectId(subjectId) is { } badRequest)
         {
-            return Json.Error(HttpStatusCode.BadRequest, $"Subject id '{subjectId}' {problem}.");
+            return badRequest;
         }
 
         var cancellationToken = request.HttpContext.RequestAborted;
@@ -190,4 +190,8 @@ public sealed class SubjectHttpFunctions(IBlobStorage storage, IJobDispatcher di
         var hash = BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData(key));
         return FirstGenerationIndex + (int)(hash % 1_000_000_000u);
     }
+
+    /// <summary>The 400 answer for a route's subject id that is not one, or null.</summary>
+    private static ContentResult? BadSubjectId(string subjectId) =>
+        SubjectIds.Problem(subjectId) is { } problem ? Json.Error(HttpStatusCode.BadRequest, $"Subject id '{subjectId}' {problem}.") : null;
 }

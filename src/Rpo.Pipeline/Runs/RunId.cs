@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -88,13 +89,21 @@ public sealed partial record RunId
     public static RunId Parse(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var match = RunIdPattern().Match(value);
+        return TryParse(value, out var id, out var problem) ? id : throw new FormatException(problem);
+    }
+
+    /// <summary>The run id in <paramref name="value"/>, or a message saying what a run id looks like.</summary>
+    public static bool TryParse(string? value, [NotNullWhen(true)] out RunId? id, [NotNullWhen(false)] out string? problem)
+    {
+        var match = RunIdPattern().Match(value ?? string.Empty);
         if (!match.Success || SubjectIds.Problem(match.Groups[1].Value) is not null)
         {
-            throw new FormatException($"'{value}' is not a run id (\"<subjectId>-<{HashHexDigits} lowercase hex digits>\").");
+            (id, problem) = (null, $"'{value}' is not a run id (\"<subjectId>-<{HashHexDigits} lowercase hex digits>\").");
+            return false;
         }
 
-        return new RunId(match.Groups[1].Value, match.Groups[2].Value);
+        (id, problem) = (new RunId(match.Groups[1].Value, match.Groups[2].Value), null);
+        return true;
     }
 
     public override string ToString() => Value;

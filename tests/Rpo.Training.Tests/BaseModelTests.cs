@@ -37,6 +37,29 @@ public sealed class BaseModelTests
     }
 
     [Fact]
+    public void A_pipeline_whose_scheduler_is_not_implemented_here_samples_with_ddim_over_its_config()
+    {
+        // SD 1.5 ships PNDMScheduler: the worker must still generate its negatives, as rpo generate does.
+        string folder = Directory.CreateTempSubdirectory("rpo-pndm-").FullName;
+        try
+        {
+            CopyFolder(TinyPipelineSetup.Pipeline, folder);
+            string config = Path.Combine(folder, "scheduler", "scheduler_config.json");
+            File.WriteAllText(config, File.ReadAllText(config).Replace("\"DDIMScheduler\"", "\"PNDMScheduler\"", StringComparison.Ordinal));
+            using var model = BaseModel.Load(folder, "cpu");
+            // The pipeline borrows the model's components: not disposed here.
+            var pipeline = model.Pipeline();
+            Assert.IsType<Rpo.Diffusion.Schedulers.DDIMScheduler>(pipeline.Scheduler);
+            var image = model.Generator(steps: 2, guidanceScale: 7.5).Generate("a photo of a dog", seed: 3);
+            Assert.True(image.Width > 0 && image.Height > 0);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_base_model_generates_with_its_frozen_unet_or_a_fine_tune_and_training_one_leaves_it_untouched()
     {
         using var setup = new TinyPipelineSetup();
@@ -124,5 +147,7 @@ public sealed class BaseModelTests
         Directory.CreateDirectory(to);
         foreach (var file in Directory.GetFiles(from))
             File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (var folder in Directory.GetDirectories(from))
+            CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
     }
 }

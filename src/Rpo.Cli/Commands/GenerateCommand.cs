@@ -76,11 +76,7 @@ public static class GenerateCommand
     }
 
     /// <summary>The folder's own sampler when implemented here; DDIM otherwise (SD 1.5 ships PNDM).</summary>
-    internal static SchedulerKind DefaultScheduler(string folder)
-    {
-        var config = SchedulerConfig.Load(Path.Combine(folder, "scheduler", "scheduler_config.json"));
-        return SchedulerFactory.KindOfClass(config.ClassName) ?? SchedulerKind.Ddim;
-    }
+    internal static SchedulerKind DefaultScheduler(string folder) => SchedulerFactory.GenerationKind(Path.Combine(folder, "scheduler"));
 
     /// <summary>Images in [0, 1] → 8-bit PNGs, rounded as diffusers' numpy_to_pil.</summary>
     static List<string> WriteImages(torch.Tensor images, string output)

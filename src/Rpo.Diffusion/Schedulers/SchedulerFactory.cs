@@ -37,6 +37,17 @@ public static class SchedulerFactory
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
 
+    /// <summary>
+    /// The sampler a pipeline generates with when none is asked for: the folder's own class when it is implemented
+    /// here, else DDIM over its config (SD 1.5 ships PNDM, which is not). <paramref name="schedulerFolder"/> is the
+    /// pipeline's <c>scheduler/</c> folder or its <c>scheduler_config.json</c>.
+    /// </summary>
+    public static SchedulerKind GenerationKind(string schedulerFolder)
+    {
+        string file = Directory.Exists(schedulerFolder) ? Path.Combine(schedulerFolder, "scheduler_config.json") : schedulerFolder;
+        return KindOfClass(SchedulerConfig.Load(file).ClassName) ?? SchedulerKind.Ddim;
+    }
+
     public static IDiffusionScheduler Create(SchedulerKind kind, string configPath)
     {
         string file = Directory.Exists(configPath) ? Path.Combine(configPath, "scheduler_config.json") : configPath;

@@ -88,9 +88,15 @@ public sealed class BaseModel : IDisposable
     /// <summary>A fresh copy of the base UNet (to train, or to carry a fine-tune); the caller disposes it.</summary>
     public UNet2DConditionModel LoadUnet() => LoadUnet(Folder, Device);
 
-    /// <summary>A text-to-image pipeline over these components and <paramref name="unet"/> (the base UNet by default).</summary>
-    public StableDiffusionPipeline Pipeline(UNet2DConditionModel? unet = null) =>
-        new(Tokenizer, TextEncoder, unet ?? Unet, Vae, SchedulerFactory.FromConfig(Path.Combine(Folder, "scheduler")), Device);
+    /// <summary>
+    /// A text-to-image pipeline over these components and <paramref name="unet"/> (the base UNet by default), sampling
+    /// with the folder's scheduler (DDIM where its class is not implemented here, as <c>rpo generate</c> does).
+    /// </summary>
+    public StableDiffusionPipeline Pipeline(UNet2DConditionModel? unet = null)
+    {
+        string scheduler = Path.Combine(Folder, "scheduler");
+        return new(Tokenizer, TextEncoder, unet ?? Unet, Vae, SchedulerFactory.Create(SchedulerFactory.GenerationKind(scheduler), scheduler), Device);
+    }
 
     /// <summary>
     /// An image generator (seeded per image, as <see cref="PipelineImageGenerator"/>) over the base UNet, or over

@@ -1,17 +1,10 @@
 using System.CommandLine;
 using Rpo.Diffusion.Imaging;
-using Rpo.Diffusion.Models.Clip;
-using Rpo.Diffusion.Models.Unet;
-using Rpo.Diffusion.Models.Vae;
-using Rpo.Diffusion.Pipelines;
-using Rpo.Diffusion.Schedulers;
-using Rpo.Diffusion.Tokenizers;
 using Rpo.Rewards;
 using Rpo.Training;
 using Rpo.Training.Adapters;
 using Rpo.Training.Models;
 using Spectre.Console;
-using TorchSharp;
 
 namespace Rpo.Cli.Commands;
 
@@ -69,8 +62,9 @@ public static class TrainCommand
             if (lora is null && parsed.GetValue(loraAlpha) is not null) throw new UserError("--lora-alpha needs --lora-rank.");
 
             using var reward = LoadReward(rewardFolder, parsed.GetValue(encoder));
-            var models = PipelineTrainingModels.Load(modelFolder, target);
-            var unet = (UNet2DConditionModel)models.Unet;
+            using var baseModel = BaseModel.Load(modelFolder, target);
+            using var unet = baseModel.LoadUnet();
+            var models = baseModel.TrainingModels(unet);
             int size = parsed.GetValue(resolution) ?? PipelineTrainingModels.DefaultResolution(modelFolder);
             var options = new RpoRunOptions
             {
@@ -90,20 +84,10 @@ public static class TrainCommand
             if (options.NegativesPerPrompt < 1) throw new UserError("--negatives must be at least 1.");
             if (options.ValidationImages < 1) throw new UserError("--val-images must be at least 1.");
 
-            // Generation shares one tokenizer, text encoder and VAE; the base model's images come from the frozen φ
-            // copy (same weights as the folder) and checkpoint images from θ, so no third UNet is loaded.
-            var tokenizer = ClipTokenizer.FromPretrained(Path.Combine(modelFolder, "tokenizer"));
-            using var text = CLIPTextModel.FromPretrained(Path.Combine(modelFolder, "text_encoder"));
-            text.to(target);
-            text.eval();
-            using var vae = AutoencoderKL.FromPretrained(Path.Combine(modelFolder, "vae"), device: target);
-            var schedulerKind = GenerateCommand.DefaultScheduler(modelFolder);
-            string schedulerFolder = Path.Combine(modelFolder, "scheduler");
-            var basePipeline = new StableDiffusionPipeline(tokenizer, text, (UNet2DConditionModel)models.ReferenceUnet, vae,
-                SchedulerFactory.Create(schedulerKind, schedulerFolder), target);
-            var trainedPipeline = new StableDiffusionPipeline(tokenizer, text, unet, vae, SchedulerFactory.Create(schedulerKind, schedulerFolder), target);
-            var baseGenerator = new PipelineImageGenerator(basePipeline, parsed.GetValue(sampleSteps), parsed.GetValue(guidance));
-            var trainedGenerator = new PipelineImageGenerator(trainedPipeline, parsed.GetValue(sampleSteps), parsed.GetValue(guidance));
+            // One tokenizer, text encoder and VAE serve training and generation: the base model's images come from the
+            // frozen φ (the folder's UNet) and checkpoint images from θ, so no third UNet is loaded.
+            var baseGenerator = baseModel.Generator(parsed.GetValue(sampleSteps), parsed.GetValue(guidance));
+            var trainedGenerator = new PipelineImageGenerator(baseModel.Pipeline(unet), parsed.GetValue(sampleSteps), parsed.GetValue(guidance));
             using var scorer = new RewardModelScorer(reward, references);
 
             string outFolder = parsed.GetValue(output)!;

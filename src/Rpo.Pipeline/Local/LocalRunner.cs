@@ -241,10 +241,14 @@ public sealed class LocalRunner : IAsyncDisposable
         var last = claim;
         var lastWritten = _options.Time.GetTimestamp();
         var cancelRaised = false;
+        var markerRead = long.MinValue;
         while (true)
         {
             await cancel.RequestIfAskedAsync(_stopping.Token).ConfigureAwait(false);
-            if (!cancelRaised && await CancelMarkers.ReadAsync(Storage, runId, _stopping.Token).ConfigureAwait(false) is { } asked)
+
+            // Another process's rpo cancel: read at the heartbeat's pace, not at every poll (a blob read each time on Azure).
+            if (!cancelRaised && (markerRead == long.MinValue || _options.Time.GetElapsedTime(markerRead) >= _options.HeartbeatInterval)
+                && await ReadMarkerAsync() is { } asked)
             {
                 await Client.RaiseEventAsync(runId.Value, RunEvents.Cancel, asked.Reason, _stopping.Token).ConfigureAwait(false);
                 cancelRaised = true;
@@ -272,6 +276,12 @@ public sealed class LocalRunner : IAsyncDisposable
             }
 
             await Task.Delay(_options.PollInterval, _options.Time, _stopping.Token).ConfigureAwait(false);
+        }
+
+        Task<CancelMarker?> ReadMarkerAsync()
+        {
+            markerRead = _options.Time.GetTimestamp();
+            return CancelMarkers.ReadAsync(Storage, runId, _stopping.Token);
         }
     }
 
